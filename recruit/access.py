@@ -1,0 +1,140 @@
+"""The one access policy: every "may this user see or do this" question is answered here.
+
+Views, exports, PDFs, e-mails and the CLI ask these predicates; nothing re-implements a check
+inline. Each view is wrapped by :func:`guard` (or marked :func:`public`), so a test can prove
+that no route escapes the policy.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import abort
+from flask_login import current_user
+
+from recruit.models import Role
+
+
+class Who(enum.StrEnum):
+    """The five kinds of visitor the policy distinguishes."""
+
+    ANONYMOUS = "anonymous"
+    APPLICANT = "applicant"
+    REVIEWER = "reviewer"
+    COORDINATOR = "coordinator"
+    CUSTODIAN = "custodian"
+
+
+def who(user: Any) -> Who:
+    """Classify a user (or the anonymous user)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Who.ANONYMOUS
+    if user.role == Role.COORDINATOR:
+        return Who.CUSTODIAN if user.is_custodian else Who.COORDINATOR
+    return Who(user.role.value)
+
+
+# -- role predicates -------------------------------------------------------------------------
+
+def is_authenticated(user: Any) -> bool:
+    """Anyone logged in."""
+    return who(user) is not Who.ANONYMOUS
+
+
+def is_applicant(user: Any) -> bool:
+    """An applicant account."""
+    return who(user) is Who.APPLICANT
+
+
+def is_reviewer(user: Any) -> bool:
+    """A reviewer: scores anonymised answers, sees no identity and no candidacy code."""
+    return who(user) is Who.REVIEWER
+
+
+def is_coordinator(user: Any) -> bool:
+    """A coordinator, the custodian included: works on pseudonyms."""
+    return who(user) in (Who.COORDINATOR, Who.CUSTODIAN)
+
+
+def is_custodian(user: Any) -> bool:
+    """The one account that may see identities; it never reviews."""
+    return who(user) is Who.CUSTODIAN
+
+
+def is_staff(user: Any) -> bool:
+    """Reviewers and coordinators."""
+    return who(user) in (Who.REVIEWER, Who.COORDINATOR, Who.CUSTODIAN)
+
+
+# -- object predicates -----------------------------------------------------------------------
+
+def may_see_identity(user: Any) -> bool:
+    """Only the custodian sees names, contacts and birth dates (each view is audited)."""
+    return is_custodian(user)
+
+
+def may_join_reviewer_pool(user: Any) -> bool:
+    """Reviewers may join a campaign's pool; the custodian never can."""
+    return is_reviewer(user) and bool(getattr(user, "active", False)) and not user.is_custodian
+
+
+def may_manage_campaigns(user: Any) -> bool:
+    """Coordinators run campaigns, stages, pools, decisions, offers and reports."""
+    return is_coordinator(user)
+
+
+def may_work_assignment(user: Any, *, reviewer_id: int) -> bool:
+    """A review slot is worked only by the reviewer who holds it."""
+    return is_reviewer(user) and user.id == reviewer_id
+
+
+def owns(user: Any, *, user_id: int | None) -> bool:
+    """An applicant acting on their own record."""
+    return is_applicant(user) and user_id is not None and user.id == user_id
+
+
+def may_download_offer_letter(user: Any, *, addressee_user_id: int | None) -> bool:
+    """A named offer letter goes to its addressee and to the custodian, nobody else."""
+    return owns(user, user_id=addressee_user_id) or is_custodian(user)
+
+
+def may_export_hires(user: Any) -> bool:
+    """The hires list carries names and contacts: custodian only."""
+    return is_custodian(user)
+
+
+# -- view guards -----------------------------------------------------------------------------
+
+def guard(predicate: Callable[[Any], bool]) -> Callable:
+    """Wrap a view: anonymous visitors go to the login page, others without the right get 403."""
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                from recruit.web.auth import login_manager
+
+                return login_manager.unauthorized()
+            if not predicate(current_user):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.__access__ = predicate.__name__
+        return wrapped
+
+    return decorate
+
+
+def public(view: Callable) -> Callable:
+    """Mark a view as open to everyone, deliberately."""
+    view.__access__ = "public"
+    return view
+
+
+def require(allowed: bool) -> None:
+    """Abort with 403 unless an object-level predicate allowed the action."""
+    if not allowed:
+        abort(403)

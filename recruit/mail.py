@@ -1,0 +1,196 @@
+"""E-mail: messages are queued in the outbox inside the request's transaction, then sent by
+``recruit mail worker`` through a file or SMTP sender, with retries and backoff."""
+
+from __future__ import annotations
+
+import os
+import smtplib
+import ssl
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import current_app, render_template
+from flask_babel import force_locale
+from jinja2 import TemplateNotFound
+from sqlalchemy.orm import Session
+
+from recruit.db import utcnow
+from recruit.models import OutboxMessage
+
+CLAIM_SECONDS = 300
+
+
+def queue(db: Session, *, to: str, template: str, locale: str, context: dict | None = None,
+          audience: str = "applicant") -> OutboxMessage:
+    """Render ``templates/mail/<template>.*`` in ``locale`` and put the message in the outbox."""
+    context = dict(context or {})
+    context.setdefault("company_name", current_app.config["COMPANY_NAME"])
+    context.setdefault("public_url", current_app.config["PUBLIC_URL"].rstrip("/"))
+    with force_locale(locale):
+        subject = " ".join(render_template(f"mail/{template}.subject.txt", **context).split())
+        body_text = render_template(f"mail/{template}.txt", **context).strip() + "\n"
+        try:
+            body_html = render_template(f"mail/{template}.html", **context)
+        except TemplateNotFound:
+            body_html = None
+    message = OutboxMessage(
+        to_address=to,
+        audience=audience,
+        template=template,
+        locale=locale,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        next_attempt_at=utcnow(),
+    )
+    db.add(message)
+    return message
+
+
+def build_email(message: OutboxMessage, *, sender: str) -> EmailMessage:
+    """A standard MIME e-mail (text, plus HTML when the template has one)."""
+    email = EmailMessage()
+    email["From"] = formataddr((current_app.config["COMPANY_NAME"], sender))
+    email["To"] = message.to_address
+    email["Subject"] = message.subject
+    email["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}", domain="recruit.local")
+    email["Content-Language"] = message.locale
+    email.set_content(message.body_text)
+    if message.body_html:
+        email.add_alternative(message.body_html, subtype="html")
+    return email
+
+
+class FileSender:
+    """Writes each e-mail as an ``.eml`` file: the embedded default, handy for the demo."""
+
+    def __init__(self, directory: str | Path):
+        self.directory = Path(directory)
+
+    def send(self, email: EmailMessage, *, message_id: int) -> None:
+        """Write the message atomically (a temporary name, then rename)."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        final = self.directory / f"{message_id:08d}.eml"
+        tmp = final.with_suffix(".tmp")
+        tmp.write_bytes(bytes(email))
+        os.replace(tmp, final)
+
+
+class SMTPSender:
+    """Sends through an SMTP server, with STARTTLS or implicit TLS and a login if configured."""
+
+    def __init__(self, *, host: str, port: int, security: str = "none",
+                 username: str | None = None, password: str | None = None, timeout: float = 20):
+        if security not in ("none", "starttls", "ssl"):
+            raise ValueError(f"SMTP_SECURITY must be none, starttls or ssl, not {security!r}")
+        self.host, self.port, self.security = host, int(port), security
+        self.username, self.password, self.timeout = username, password, timeout
+
+    def send(self, email: EmailMessage, *, message_id: int) -> None:
+        """Open a connection, send one message, close."""
+        context = ssl.create_default_context()
+        if self.security == "ssl":
+            client = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+        else:
+            client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        with client:
+            if self.security == "starttls":
+                client.starttls(context=context)
+            if self.username:
+                client.login(self.username, self.password or "")
+            client.send_message(email)
+
+
+def make_sender(config) -> FileSender | SMTPSender:
+    """The sender the configuration asks for."""
+    backend = config["MAIL_BACKEND"]
+    if backend == "file":
+        return FileSender(config["MAIL_OUTBOX_DIR"])
+    if backend == "smtp":
+        return SMTPSender(
+            host=config["SMTP_HOST"],
+            port=config["SMTP_PORT"],
+            security=config["SMTP_SECURITY"],
+            username=config["SMTP_USERNAME"],
+            password=config["SMTP_PASSWORD"],
+            timeout=config["SMTP_TIMEOUT"],
+        )
+    raise ValueError(f"MAIL_BACKEND must be 'file' or 'smtp', not {backend!r}")
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before the next try: 30 s, 1 min, 2 min, … capped at one hour."""
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+
+
+def claim(db: Session, *, worker: str, limit: int = 20) -> list[int]:
+    """Claim due messages for ``worker`` and commit; no two workers claim the same message."""
+    now = utcnow()
+    due = (
+        sa.select(OutboxMessage.id)
+        .where(
+            OutboxMessage.sent_at.is_(None),
+            OutboxMessage.failed_at.is_(None),
+            OutboxMessage.next_attempt_at <= now,
+            sa.or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+        )
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+        # PostgreSQL: concurrent workers skip each other's rows instead of waiting.
+        .with_for_update(skip_locked=True)
+    )
+    # One statement, so SQLite takes the write lock at once instead of upgrading a read.
+    ids = list(
+        db.scalars(
+            sa.update(OutboxMessage)
+            .where(OutboxMessage.id.in_(due))
+            .values(claimed_by=worker, claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
+            .returning(OutboxMessage.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    db.commit()
+    return sorted(ids)
+
+
+def deliver(db: Session, *, sender, worker: str, limit: int = 20) -> tuple[int, int]:
+    """Send one batch of due messages; returns (sent, failed this round)."""
+    config = current_app.config
+    ids = claim(db, worker=worker, limit=limit)
+    if not ids:
+        return 0, 0
+    batch = [
+        (m.id, m.attempts, build_email(m, sender=config["MAIL_FROM"]))
+        for m in db.scalars(
+            sa.select(OutboxMessage).where(
+                OutboxMessage.id.in_(ids), OutboxMessage.claimed_by == worker,
+                OutboxMessage.sent_at.is_(None))
+        )
+    ]
+    # End the read before writing: SQLite cannot upgrade a read that another worker outran.
+    db.rollback()
+    sent = failed = 0
+    for message_id, attempts, email in batch:
+        values: dict = {"claimed_by": None, "claimed_until": None, "attempts": attempts + 1}
+        try:
+            sender.send(email, message_id=message_id)
+        except (OSError, smtplib.SMTPException) as exc:
+            values["last_error"] = f"{type(exc).__name__}: {exc}"[:2000]
+            values["next_attempt_at"] = utcnow() + backoff(attempts + 1)
+            if attempts + 1 >= config["MAIL_MAX_ATTEMPTS"]:
+                values["failed_at"] = utcnow()
+            failed += 1
+        else:
+            values["sent_at"] = utcnow()
+            sent += 1
+        db.execute(sa.update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))
+        db.commit()
+    return sent, failed
+
+
+def init_app(app) -> None:
+    """Check the mail configuration early, so a typo fails at start, not at the first e-mail."""
+    make_sender(app.config)

@@ -1,0 +1,126 @@
+"""Candidacies, eligibility checks, stage submissions, answers and decisions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from recruit.db import Base, UTCDateTime, utcnow
+from recruit.domain.pseudonyms import new_answer_token, new_candidacy_code
+
+
+class EligibilityCheck(Base):
+    """The outcome of one eligibility check, kept for statistics even when it failed."""
+
+    __tablename__ = "eligibility_check"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL"), index=True
+    )
+    campaign_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("campaign.id", ondelete="CASCADE"), index=True
+    )
+    passed: Mapped[bool]
+    # Reason codes of every failed rule, e.g. ["too_young", "citizenship"].
+    reasons: Mapped[list] = mapped_column(sa.JSON, default=list)
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Candidacy(Base):
+    """An applicant in one campaign, known to staff only by its random code."""
+
+    __tablename__ = "candidacy"
+    __table_args__ = (sa.UniqueConstraint("user_id", "campaign_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(16), unique=True, default=new_candidacy_code)
+    # NULL once the applicant erased the account: the pseudonymous record stays for statistics.
+    user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL"), index=True
+    )
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaign.id", ondelete="CASCADE"))
+    state: Mapped[str] = mapped_column(sa.String(20), default="applied", index=True)
+    current_stage_id: Mapped[int | None] = mapped_column(sa.ForeignKey("stage.id"))
+    invited_from_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("candidacy.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    campaign = relationship("Campaign")
+    current_stage = relationship("Stage")
+    submissions: Mapped[list[Submission]] = relationship(back_populates="candidacy")
+
+
+class Submission(Base):
+    """A candidacy's work on one stage: started, deadline fixed at start, submitted."""
+
+    __tablename__ = "submission"
+    __table_args__ = (sa.UniqueConstraint("candidacy_id", "stage_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidacy_id: Mapped[int] = mapped_column(sa.ForeignKey("candidacy.id", ondelete="CASCADE"))
+    stage_id: Mapped[int] = mapped_column(sa.ForeignKey("stage.id", ondelete="CASCADE"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    deadline_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    auto_submitted: Mapped[bool] = mapped_column(default=False)
+
+    candidacy: Mapped[Candidacy] = relationship(back_populates="submissions")
+    stage = relationship("Stage")
+    answers: Mapped[list[Answer]] = relationship(back_populates="submission")
+
+
+class Answer(Base):
+    """An applicant's text for one task; the redacted copy is all reviewers ever see."""
+
+    __tablename__ = "answer"
+    __table_args__ = (
+        sa.UniqueConstraint("submission_id", "task_id"),
+        sa.CheckConstraint(
+            "check_status IN ('draft', 'pending', 'released')", name="check_status"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Random per answer, so recognising one answer links no other answer of the candidacy.
+    token: Mapped[str] = mapped_column(sa.String(32), unique=True, default=new_answer_token)
+    submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submission.id", ondelete="CASCADE"))
+    task_id: Mapped[int] = mapped_column(sa.ForeignKey("task.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(sa.Text, default="")
+    version: Mapped[int] = mapped_column(default=0)
+    saved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    redacted_text: Mapped[str | None] = mapped_column(sa.Text)
+    redaction_spans: Mapped[list] = mapped_column(sa.JSON, default=list)
+    # draft → pending (custodian check) → released (in the review pool).
+    check_status: Mapped[str] = mapped_column(sa.String(10), default="draft", index=True)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reviews_wanted: Mapped[int] = mapped_column(default=0)
+    reviews_done: Mapped[int] = mapped_column(default=0)
+
+    submission: Mapped[Submission] = relationship(back_populates="answers")
+    task = relationship("Task")
+
+
+class Decision(Base):
+    """A coordinator's decision on a candidacy at a stage: who, when, why."""
+
+    __tablename__ = "decision"
+    __table_args__ = (
+        sa.CheckConstraint("outcome IN ('advance', 'reject', 'hold')", name="outcome"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidacy_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("candidacy.id", ondelete="CASCADE"), index=True
+    )
+    stage_id: Mapped[int] = mapped_column(sa.ForeignKey("stage.id", ondelete="CASCADE"))
+    outcome: Mapped[str] = mapped_column(sa.String(10))
+    reason: Mapped[str] = mapped_column(sa.Text, default="")
+    via_cutoff: Mapped[bool] = mapped_column(default=False)
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,79 @@
+"""Review slots handed out as leases, the reviews themselves and their criterion scores."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from recruit.db import Base, UTCDateTime, utcnow
+
+
+class ReviewAssignment(Base):
+    """A reviewer's hold on one answer: leased, then submitted, recused or expired."""
+
+    __tablename__ = "review_assignment"
+    __table_args__ = (
+        # A reviewer never reviews the same answer twice (nor after recusing).
+        sa.UniqueConstraint("answer_id", "reviewer_id"),
+        sa.CheckConstraint(
+            "status IN ('leased', 'submitted', 'recused', 'expired')", name="status"
+        ),
+        sa.Index("ix_review_assignment_reviewer_status", "reviewer_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    answer_id: Mapped[int] = mapped_column(sa.ForeignKey("answer.id", ondelete="CASCADE"))
+    reviewer_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(sa.String(10), default="leased")
+    leased_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    lease_expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # A half-done review survives a reload: {"scores": {criterion_id: n}, "comment": "..."}.
+    draft: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    recuse_reason: Mapped[str | None] = mapped_column(sa.Text)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    answer = relationship("Answer")
+
+
+class Review(Base):
+    """A submitted review: raw weighted score, its normalised value, and a comment."""
+
+    __tablename__ = "review"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("review_assignment.id", ondelete="CASCADE"), unique=True
+    )
+    answer_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("answer.id", ondelete="CASCADE"), index=True
+    )
+    reviewer_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user.id", ondelete="CASCADE"), index=True
+    )
+    score_raw: Mapped[float] = mapped_column(sa.Float)
+    score_normalised: Mapped[float | None] = mapped_column(sa.Float)
+    comment: Mapped[str] = mapped_column(sa.Text, default="")
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    scores: Mapped[list[CriterionScore]] = relationship(
+        back_populates="review", cascade="all, delete-orphan"
+    )
+
+
+class CriterionScore(Base):
+    """One rubric line of a review, 1–5."""
+
+    __tablename__ = "criterion_score"
+    __table_args__ = (sa.CheckConstraint("value BETWEEN 1 AND 5", name="value_range"),)
+
+    review_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("review.id", ondelete="CASCADE"), primary_key=True
+    )
+    criterion_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("criterion.id", ondelete="CASCADE"), primary_key=True
+    )
+    value: Mapped[int]
+
+    review: Mapped[Review] = relationship(back_populates="scores")

@@ -1,0 +1,116 @@
+"""The coordinator's pages: tracks, campaigns; candidacies by code, never by name."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime, time
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from wtforms import DateField, IntegerField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Optional, Regexp, ValidationError
+from wtforms.validators import NumberRange as Range
+
+from recruit import access
+from recruit.db import get_db
+from recruit.domain import tracks
+from recruit.models import Campaign, Candidacy, TrackVersion
+
+bp = Blueprint("coordinator", __name__, url_prefix="/coordinate")
+
+
+@bp.route("/")
+@access.guard(access.may_manage_campaigns)
+def home():
+    """Campaigns, newest first, with how many candidacies each has."""
+    db = get_db()
+    counts = dict(db.execute(select(Candidacy.campaign_id, func.count())
+                             .group_by(Candidacy.campaign_id)).all())
+    campaigns = db.scalars(select(Campaign).order_by(Campaign.opens_at.desc())).all()
+    return render_template("coordinator/home.html", campaigns=campaigns, counts=counts)
+
+
+@bp.route("/tracks")
+@access.guard(access.may_manage_campaigns)
+def tracks_list():
+    """Every loaded questionnaire and its versions."""
+    db = get_db()
+    versions = db.scalars(select(TrackVersion).order_by(TrackVersion.key,
+                                                        TrackVersion.id.desc())).all()
+    used = dict(db.execute(select(Campaign.track_version_id, func.count())
+                           .group_by(Campaign.track_version_id)).all())
+    grouped: dict[str, list[TrackVersion]] = defaultdict(list)
+    for version in versions:
+        grouped[version.key].append(version)
+    return render_template("coordinator/tracks.html", grouped=grouped, used=used)
+
+
+@bp.route("/tracks/<int:version_id>")
+@access.guard(access.may_manage_campaigns)
+def track(version_id: int):
+    """A read-only view of one version: stages, tasks and rubrics (or roles, or questions)."""
+    version = get_db().get(TrackVersion, version_id) or abort(404)
+    return render_template("coordinator/track.html", version=version, data=version.data)
+
+
+def _track_choices() -> list[tuple[str, str]]:
+    db = get_db()
+    keys = db.scalars(select(TrackVersion.key).where(TrackVersion.kind == "track").distinct()
+                      .order_by(TrackVersion.key)).all()
+    return [(k, k) for k in keys]
+
+
+class CampaignForm(FlaskForm):
+    """Create a wave from a loaded track."""
+
+    track = SelectField(_l("Track"), validators=[DataRequired()])
+    key = StringField(_l("Key (optional)"), validators=[
+        Optional(), Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
+                           message=_l("Use lowercase Latin letters, digits and hyphens."))])
+    opens = DateField(_l("Opens on"), validators=[DataRequired()])
+    closes = DateField(_l("Closes on"), validators=[DataRequired()])
+    capacity = IntegerField(_l("Capacity (offers at most)"),
+                            validators=[Optional(), Range(min=1, message=_l("At least 1."))])
+    submit = SubmitField(_l("Create campaign"))
+
+    def validate_closes(self, field):
+        """The closing date comes after the opening date."""
+        if self.opens.data and field.data and field.data <= self.opens.data:
+            raise ValidationError(_l("The campaign must close after it opens."))
+
+
+@bp.route("/campaigns/new", methods=["GET", "POST"])
+@access.guard(access.may_manage_campaigns)
+def campaign_new():
+    """Create a campaign from the newest version of a track."""
+    form = CampaignForm()
+    form.track.choices = _track_choices()
+    if form.validate_on_submit():
+        db = get_db()
+        try:
+            campaign = tracks.create_campaign(
+                db, track_key=form.track.data, key=form.key.data or None,
+                opens_at=datetime.combine(form.opens.data, time(), tzinfo=UTC),
+                closes_at=datetime.combine(form.closes.data, time(23, 59), tzinfo=UTC),
+                capacity=form.capacity.data)
+        except tracks.CampaignError as exc:
+            form.key.errors.append(str(exc))
+        else:
+            flash(_("Campaign %(key)s created.", key=campaign.key), "success")
+            return redirect(url_for("coordinator.campaign", campaign_id=campaign.id))
+    return render_template("coordinator/campaign_new.html", form=form)
+
+
+@bp.route("/campaigns/<int:campaign_id>")
+@access.guard(access.may_manage_campaigns)
+def campaign(campaign_id: int):
+    """One campaign: settings, stages and how many candidacies are in each state."""
+    db = get_db()
+    campaign = db.get(Campaign, campaign_id) or abort(404)
+    states = dict(db.execute(select(Candidacy.state, func.count())
+                             .where(Candidacy.campaign_id == campaign.id)
+                             .group_by(Candidacy.state)).all())
+    return render_template("coordinator/campaign.html", campaign=campaign, states=states)

@@ -1,0 +1,94 @@
+"""A small but complete world for route tests: one user per role and one object of each kind,
+so that every URL parameter of every route can be filled with a real value.
+
+Extend ``build_world`` and ``url_params`` when a route needs a new kind of parameter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from recruit.db import utcnow
+from recruit.domain import tracks
+from recruit.models import (
+    Answer,
+    Campaign,
+    CampaignReviewer,
+    Candidacy,
+    Role,
+    Submission,
+    TrackVersion,
+    User,
+)
+from tests.factories import make_user
+
+ROLES = ("anonymous", "applicant", "reviewer", "coordinator", "custodian")
+
+
+@dataclass
+class World:
+    """Everything a route may need, by name."""
+
+    users: dict[str, User | None]
+    campaign: Campaign
+    version: TrackVersion
+    candidacy: Candidacy
+    submission: Submission
+    answers: list[Answer]
+    extra: dict = field(default_factory=dict)
+
+
+def build_world(db) -> World:
+    """Users of every role, the shipped tracks, an open campaign and a submitted stage 1."""
+    tracks.load_shipped(db)
+    now = utcnow()
+    campaign = tracks.create_campaign(db, track_key="support-agent", key="world-wave",
+                                      opens_at=now - timedelta(days=1),
+                                      closes_at=now + timedelta(days=30), capacity=5)
+    users = {
+        "anonymous": None,
+        "applicant": make_user(db, role=Role.APPLICANT),
+        "reviewer": make_user(db, role=Role.REVIEWER),
+        "coordinator": make_user(db, role=Role.COORDINATOR),
+        "custodian": make_user(db, role=Role.COORDINATOR, custodian=True),
+    }
+    db.add(CampaignReviewer(campaign_id=campaign.id, user_id=users["reviewer"].id))
+    stage = campaign.stages[0]
+    candidacy = Candidacy(user_id=users["applicant"].id, campaign_id=campaign.id,
+                          state="submitted", current_stage_id=stage.id)
+    db.add(candidacy)
+    db.flush()
+    submission = Submission(candidacy_id=candidacy.id, stage_id=stage.id, started_at=now,
+                            deadline_at=now + timedelta(minutes=90), submitted_at=now)
+    db.add(submission)
+    db.flush()
+    answers = []
+    for task in stage.tasks:
+        answer = Answer(submission_id=submission.id, task_id=task.id, text="An answer. " * 30,
+                        version=1, saved_at=now, redacted_text="An answer. " * 30,
+                        check_status="released", released_at=now, reviews_wanted=2)
+        db.add(answer)
+        answers.append(answer)
+    db.flush()
+    return World(users=users, campaign=campaign, version=campaign.track_version,
+                 candidacy=candidacy, submission=submission, answers=answers)
+
+
+def url_params(world: World) -> dict[str, object]:
+    """A real value for every URL parameter name used by the routes."""
+    stage = world.campaign.stages[0]
+    return {
+        "campaign_id": world.campaign.id,
+        "stage_id": stage.id,
+        "task_id": stage.tasks[0].id,
+        "version_id": world.version.id,
+        "track_key": world.version.key,
+        "code": world.candidacy.code,
+        "candidacy_id": world.candidacy.id,
+        "token": world.answers[0].token,
+        "signed": "not-a-valid-signature",
+        "language": "ru",
+        "filename": "style.css",
+        **world.extra,
+    }
