@@ -36,10 +36,12 @@ lint: $(STAMP)
 
 test: system-deps $(STAMP) $(MO) lint
 	$(BIN)/python -m pytest -q --db=sqlite
-	$(BIN)/python -m pytest -q --db=postgresql -m "not e2e" tests/web tests/unit/test_db.py
+	$(BIN)/python -m pytest -q --db=postgresql -m "not e2e"
 
-bench: system-deps $(STAMP) $(MO)
-	$(BIN)/python -m bench.run
+# make bench QUICK=1 — small sizes, a few minutes; see bench/README.md.
+bench: $(STAMP) $(MO)
+	RECRUIT_BENCH=1 bash scripts/system-deps.sh
+	$(BIN)/python -m bench.run $(if $(QUICK),--quick)
 
 audit: $(STAMP)
 	$(BIN)/pip-audit --skip-editable --progress-spinner off

@@ -144,7 +144,9 @@ def database_url(new_database):
 @pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory):
     """One app for the session; each test's changes are rolled back by ``db``."""
-    return create_app(app_config(database_url, tmp_path_factory.mktemp("instance")))
+    application = create_app(app_config(database_url, tmp_path_factory.mktemp("instance")))
+    yield application
+    application.extensions["recruit.engine"].dispose()
 
 
 @pytest.fixture

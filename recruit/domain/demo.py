@@ -12,11 +12,11 @@ from recruit.domain import accounts, tracks
 from recruit.models import Campaign, CampaignReviewer, Role
 
 STAFF = (
-    ("custodian@recruit.test", Role.COORDINATOR, True),
-    ("coordinator@recruit.test", Role.COORDINATOR, False),
-    ("reviewer1@recruit.test", Role.REVIEWER, False),
-    ("reviewer2@recruit.test", Role.REVIEWER, False),
-    ("reviewer3@recruit.test", Role.REVIEWER, False),
+    ("custodian@demo.example.org", Role.COORDINATOR, True),
+    ("coordinator@demo.example.org", Role.COORDINATOR, False),
+    ("reviewer1@demo.example.org", Role.REVIEWER, False),
+    ("reviewer2@demo.example.org", Role.REVIEWER, False),
+    ("reviewer3@demo.example.org", Role.REVIEWER, False),
 )
 
 

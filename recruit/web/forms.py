@@ -13,7 +13,8 @@ PASSWORD_MIN = 10
 class LoginForm(FlaskForm):
     """Log in with e-mail and password."""
 
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    # No format check here: any stored account may log in, and a wrong address simply fails.
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
     remember = BooleanField(_l("Keep me logged in on this device"))
     next = HiddenField()
@@ -42,7 +43,7 @@ class RegisterForm(FlaskForm):
 class ResetRequestForm(FlaskForm):
     """Ask for a password-reset link."""
 
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
     submit = SubmitField(_l("Send me a link"))
 
 

@@ -1,0 +1,121 @@
+"""The `recruit` command: instance, database, staff accounts, questionnaires, demo."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from recruit.cli import cli
+from recruit.db import get_db
+from recruit.models import AuditEvent, Campaign, TrackVersion, User
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(app, *args):
+    runner = CliRunner()
+    return runner.invoke(cli, list(args), obj=_script_info(app), catch_exceptions=False)
+
+
+def _script_info(app):
+    from flask.cli import ScriptInfo
+
+    return ScriptInfo(create_app=lambda: app)
+
+
+def test_demo_prints_passwords_once_and_they_work(fresh_app):
+    first = run(fresh_app, "demo", "load")
+    assert first.exit_code == 0, first.output
+    passwords = dict(re.findall(r"(\S+@\S+)\s+(\S+)\n", first.output))
+    assert "coordinator@demo.example.org" in passwords
+    second = run(fresh_app, "demo", "load")
+    assert "passwords kept" in second.output
+    assert not set(passwords.values()) & set(second.output.split())
+
+    client = fresh_app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = client.post("/login", data={"csrf_token": token,
+                                           "email": "coordinator@demo.example.org",
+                                           "password": passwords["coordinator@demo.example.org"]})
+    assert response.status_code == 302
+    assert client.get("/coordinate/").status_code == 200
+
+
+def test_users_create_and_custodian_handover_is_audited(fresh_app):
+    result = run(fresh_app, "users", "create", "--email", "Anna@Example.org", "--role",
+                 "coordinator", "--custodian")
+    assert "password:" in result.output
+    run(fresh_app, "users", "create", "--email", "boris@example.org", "--role", "coordinator")
+    handover = run(fresh_app, "users", "make-custodian", "boris@example.org")
+    assert "boris@example.org is now the custodian (was anna@example.org)" in handover.output
+    with fresh_app.app_context():
+        db = get_db()
+        custodians = db.scalars(sa.select(User.email).where(User.is_custodian)).all()
+        assert custodians == ["boris@example.org"]
+        actions = db.scalars(sa.select(AuditEvent.action)).all()
+        assert actions.count("custodian.handover") == 2
+    verify = run(fresh_app, "audit", "verify")
+    assert "Audit log intact: 2 events." in verify.output
+
+
+def test_a_reviewer_cannot_become_custodian(fresh_app):
+    run(fresh_app, "users", "create", "--email", "r@example.org", "--role", "reviewer")
+    runner = CliRunner()
+    result = runner.invoke(cli, ["users", "make-custodian", "r@example.org"],
+                           obj=_script_info(fresh_app))
+    assert result.exit_code != 0
+    assert "only a coordinator can be the custodian" in result.output
+
+
+def test_questionnaire_check_reports_problems_with_exit_code(fresh_app):
+    good = run(fresh_app, "questionnaire", "check", *map(str, (ROOT / "questionnaires")
+                                                          .glob("*.toml")))
+    assert good.exit_code == 0
+    runner = CliRunner()
+    bad = runner.invoke(cli, ["questionnaire", "check",
+                              str(ROOT / "tests/fixtures/questionnaires/syntax-error.toml")],
+                        obj=_script_info(fresh_app))
+    assert bad.exit_code == 1
+    assert "syntax-error.toml:" in bad.output
+
+
+def test_loading_twice_is_idempotent_and_campaigns_keep_their_version(fresh_app, tmp_path):
+    source = (ROOT / "questionnaires/support-agent.toml").read_text(encoding="utf-8")
+    track = tmp_path / "support-agent.toml"
+    track.write_text(source, encoding="utf-8")
+    (tmp_path / "job-roles.toml").write_text(
+        (ROOT / "questionnaires/job-roles.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "moderator.toml").write_text(
+        (ROOT / "questionnaires/moderator.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    files = [str(tmp_path / n) for n in ("job-roles.toml", "moderator.toml",
+                                         "support-agent.toml")]
+    assert "loaded" in run(fresh_app, "questionnaire", "load", *files).output
+    assert run(fresh_app, "questionnaire", "load", *files).output.count("unchanged") == 3
+    created = run(fresh_app, "campaign", "create", "--track", "support-agent", "--opens",
+                  "2027-01-10", "--closes", "2027-02-10", "--capacity", "40")
+    assert "Created campaign support-agent-2027-01" in created.output
+
+    track.write_text(source.replace("time_limit_minutes = 90", "time_limit_minutes = 45", 1),
+                     encoding="utf-8")
+    reloaded = run(fresh_app, "questionnaire", "load", str(track))
+    assert "support-agent loaded" in reloaded.output
+    with fresh_app.app_context():
+        db = get_db()
+        assert db.scalar(sa.select(sa.func.count()).select_from(TrackVersion)
+                         .where(TrackVersion.key == "support-agent")) == 2
+        campaign = db.scalar(sa.select(Campaign))
+        assert campaign.stages[0].time_limit_minutes == 90
+        assert campaign.track_version.data["stages"][0]["time_limit_minutes"] == 90
+
+
+def test_campaign_create_explains_bad_dates(fresh_app):
+    runner = CliRunner()
+    result = runner.invoke(cli, ["campaign", "create", "--track", "support-agent", "--opens",
+                                 "next monday", "--closes", "2027-02-10"],
+                           obj=_script_info(fresh_app))
+    assert result.exit_code != 0
+    assert "is not a date like 2026-12-01" in result.output
