@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import flask_babel
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_babel import Babel, get_locale
 from flask_login import current_user
 
@@ -15,6 +15,9 @@ babel = Babel()
 def select_locale() -> str:
     """The user's choice, then the session's, then the browser's best match."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        # CLI commands and workers: the default, unless force_locale() says otherwise.
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
         return current_user.locale
     chosen = session.get("lang")

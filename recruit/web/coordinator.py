@@ -8,16 +8,17 @@ from datetime import UTC, datetime, time
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from flask_babel import ngettext
 from sqlalchemy import func, select
 from wtforms import DateField, IntegerField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Optional, Regexp, ValidationError
 from wtforms.validators import NumberRange as Range
 
 from recruit import access
-from recruit.db import get_db
-from recruit.domain import tracks
+from recruit.db import get_db, utcnow
+from recruit.domain import notify, tracks
 from recruit.models import Campaign, Candidacy, TrackVersion
+from recruit.web.forms import Form
 
 bp = Blueprint("coordinator", __name__, url_prefix="/coordinate")
 
@@ -63,7 +64,7 @@ def _track_choices() -> list[tuple[str, str]]:
     return [(k, k) for k in keys]
 
 
-class CampaignForm(FlaskForm):
+class CampaignForm(Form):
     """Create a wave from a loaded track."""
 
     track = SelectField(_l("Track"), validators=[DataRequired()])
@@ -99,7 +100,12 @@ def campaign_new():
         except tracks.CampaignError as exc:
             form.key.errors.append(str(exc))
         else:
+            told = notify.notify_waitlist(db, campaign=campaign, now=utcnow())
             flash(_("Campaign %(key)s created.", key=campaign.key), "success")
+            if told:
+                flash(ngettext("%(num)d person on the waitlist was told the wave is open.",
+                               "%(num)d people on the waitlist were told the wave is open.",
+                               told), "info")
             return redirect(url_for("coordinator.campaign", campaign_id=campaign.id))
     return render_template("coordinator/campaign_new.html", form=form)
 

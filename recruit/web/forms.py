@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import ImmutableMultiDict
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 PASSWORD_MIN = 10
 
 
-class LoginForm(FlaskForm):
+class Form(FlaskForm):
+    """Base of every HTML form: fields come from form-encoded data only."""
+
+    class Meta(FlaskForm.Meta):
+        """Flask-WTF would read a JSON body as field values (and fail on non-string ones)."""
+
+        def wrap_formdata(self, form, formdata):
+            """Give a JSON request no field values; everything else as Flask-WTF does."""
+            if request.is_json and not hasattr(formdata, "getlist"):
+                return ImmutableMultiDict() if request.method != "GET" else None
+            return super().wrap_formdata(form, formdata)
+
+
+class LoginForm(Form):
     """Log in with e-mail and password."""
 
     # No format check here: any stored account may log in, and a wrong address simply fails.
@@ -21,7 +36,7 @@ class LoginForm(FlaskForm):
     submit = SubmitField(_l("Log in"))
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(Form):
     """Create an applicant account."""
 
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
@@ -40,14 +55,14 @@ class RegisterForm(FlaskForm):
     submit = SubmitField(_l("Create account"))
 
 
-class ResetRequestForm(FlaskForm):
+class ResetRequestForm(Form):
     """Ask for a password-reset link."""
 
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
     submit = SubmitField(_l("Send me a link"))
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(Form):
     """Choose a new password."""
 
     password = PasswordField(
@@ -65,7 +80,7 @@ class ResetPasswordForm(FlaskForm):
     submit = SubmitField(_l("Set password"))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A bare form for POST buttons: carries the CSRF token only."""
 
     submit = SubmitField(_l("Confirm"))

@@ -122,3 +122,11 @@ def test_forms_without_csrf_token_are_refused(client, db):
     user = make_user(db)
     response = client.post("/login", data={"email": user.email, "password": PASSWORD})
     assert response.status_code == 400
+
+
+def test_a_json_body_posted_to_a_form_is_a_form_error_not_a_crash(client):
+    token = client.csrf_token()
+    response = client.post("/login", json={"email": ["x"], "password": 1},
+                           headers={"X-CSRFToken": token})
+    assert response.status_code == 200
+    assert "This field is required." in response.get_data(as_text=True)
