@@ -21,6 +21,9 @@ class ReviewAssignment(Base):
             "status IN ('leased', 'submitted', 'recused', 'expired')", name="status"
         ),
         sa.Index("ix_review_assignment_reviewer_status", "reviewer_id", "status"),
+        # Expiry looks for live leases past their time; submitted rows keep an old expiry, so
+        # an index on the time alone would walk the whole history.
+        sa.Index("ix_review_assignment_status_expiry", "status", "lease_expires_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -28,7 +31,7 @@ class ReviewAssignment(Base):
     reviewer_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
     status: Mapped[str] = mapped_column(sa.String(10), default="leased")
     leased_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    lease_expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    lease_expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # A half-done review survives a reload: {"scores": {criterion_id: n}, "comment": "..."}.
     draft: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     recuse_reason: Mapped[str | None] = mapped_column(sa.Text)

@@ -1,0 +1,142 @@
+"""Coordinator pages of reviewing: a campaign's reviewer pool, review progress and scores.
+
+Coordinators see every score attached to candidacy codes, never names; reviewers appear by
+their staff e-mail.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms import EmailField, SubmitField
+from wtforms.validators import DataRequired, Email, Length
+
+from recruit import access
+from recruit.db import get_db
+from recruit.domain import accounts, assignment, review_stats
+from recruit.models import Campaign, CampaignReviewer, Role, Stage, User
+from recruit.web.forms import ConfirmForm, Form
+from recruit.web.review import error_message
+
+bp = Blueprint("reviewers", __name__, url_prefix="/coordinate/campaigns/<int:campaign_id>")
+
+PAGE_SIZE = 100
+
+
+class AddReviewerForm(Form):
+    """Add a reviewer account to the pool by its e-mail."""
+
+    email = EmailField(_l("Reviewer's e-mail"),
+                       validators=[DataRequired(), Email(), Length(max=254)])
+    submit = SubmitField(_l("Add to the pool"))
+
+
+def _campaign_or_404(campaign_id: int) -> Campaign:
+    return get_db().get(Campaign, campaign_id) or abort(404)
+
+
+@bp.route("/reviewers")
+@access.guard(access.may_manage_reviewer_pool)
+def pool(campaign_id: int):
+    """The reviewer pool of a campaign, with a form to add someone."""
+    campaign = _campaign_or_404(campaign_id)
+    return _render_pool(campaign, AddReviewerForm())
+
+
+def _render_pool(campaign: Campaign, form: AddReviewerForm, status: int = 200):
+    db = get_db()
+    members = db.execute(
+        select(User.id, User.email, User.active, CampaignReviewer.added_at)
+        .join(CampaignReviewer, CampaignReviewer.user_id == User.id)
+        .where(CampaignReviewer.campaign_id == campaign.id)
+        .order_by(User.email)
+    ).all()
+    pool_ids = {m.id for m in members}
+    candidates = [u for u in db.scalars(select(User).where(User.role == Role.REVIEWER,
+                                                           User.active.is_(True))
+                                        .order_by(User.email).limit(500))
+                  if u.id not in pool_ids and access.may_join_reviewer_pool(u)]
+    return render_template("coordinator/reviewers.html", campaign=campaign, members=members,
+                           form=form, remove_form=ConfirmForm(),
+                           candidates=[u.email for u in candidates]), status
+
+
+@bp.route("/reviewers/add", methods=["POST"])
+@access.guard(access.may_manage_reviewer_pool)
+def add(campaign_id: int):
+    """Add a reviewer; the custodian and other non-reviewers are refused with a reason."""
+    campaign = _campaign_or_404(campaign_id)
+    form = AddReviewerForm()
+    if not form.validate_on_submit():
+        return _render_pool(campaign, form, 400)
+    db = get_db()
+    user = accounts.find_user(db, email=form.email.data)
+    if user is None:
+        form.email.errors.append(_("There is no account with this e-mail."))
+        return _render_pool(campaign, form, 400)
+    try:
+        assignment.join_pool(db, campaign=campaign, user=user, by=current_user)
+    except assignment.AssignmentError as exc:
+        form.email.errors.append(error_message(exc))
+        return _render_pool(campaign, form, 400)
+    flash(_("%(email)s can now review this campaign.", email=user.email), "success")
+    return redirect(url_for("reviewers.pool", campaign_id=campaign.id))
+
+
+@bp.route("/reviewers/<int:user_id>/remove", methods=["POST"])
+@access.guard(access.may_manage_reviewer_pool)
+def remove(campaign_id: int, user_id: int):
+    """Take a reviewer out of the pool; their submitted reviews stay, open leases return."""
+    campaign = _campaign_or_404(campaign_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        returned = assignment.leave_pool(get_db(), campaign=campaign, user_id=user_id)
+    except assignment.AssignmentError:
+        abort(404)
+    flash(_("The reviewer was removed from the pool.") + (
+        " " + _("%(n)s answers they held went back to the pool.", n=returned) if returned
+        else ""), "success")
+    return redirect(url_for("reviewers.pool", campaign_id=campaign.id))
+
+
+@bp.route("/reviews")
+@access.guard(access.may_manage_reviewer_pool)
+def progress(campaign_id: int):
+    """Review progress per stage and task, reviewer load and severity, agreement per stage."""
+    campaign = _campaign_or_404(campaign_id)
+    data = review_stats.campaign_progress(get_db(), campaign=campaign)
+    return render_template("coordinator/review_progress.html", campaign=campaign,
+                           progress=data, form=ConfirmForm())
+
+
+@bp.route("/reviews/stages/<int:stage_id>")
+@access.guard(access.may_manage_reviewer_pool)
+def stage_scores(campaign_id: int, stage_id: int):
+    """Every candidacy of a stage by code: normalised and raw scores and every review."""
+    campaign = _campaign_or_404(campaign_id)
+    stage = get_db().get(Stage, stage_id)
+    if stage is None or stage.campaign_id != campaign.id:
+        abort(404)
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    total, rows = review_stats.stage_scores(get_db(), stage=stage,
+                                            offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    return render_template("coordinator/review_progress_stage.html", campaign=campaign,
+                           stage=stage, rows=rows, total=total, page=page, pages=pages,
+                           offset=(page - 1) * PAGE_SIZE)
+
+
+@bp.route("/reviews/normalise", methods=["POST"])
+@access.guard(access.may_manage_reviewer_pool)
+def normalise(campaign_id: int):
+    """Recompute every normalised score of the campaign exactly."""
+    campaign = _campaign_or_404(campaign_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    changed = review_stats.renormalise_campaign(get_db(), campaign=campaign)
+    flash(_("Normalised scores recomputed (%(n)s changed).", n=changed), "success")
+    return redirect(url_for("reviewers.progress", campaign_id=campaign.id))
