@@ -10,6 +10,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from recruit.db import Base, UTCDateTime, utcnow
 from recruit.domain.pseudonyms import new_answer_token, new_candidacy_code
 
+REVIEW_POOL_SQL = "check_status = 'released' AND reviews_wanted > reviews_done + reviews_leased"
+
+
+# Queries repeat these predicates word for word so both databases use the partial indexes.
+RANKED_SQL = "submitted_at IS NOT NULL"
+STALE_SQL = "submitted_at IS NOT NULL AND scores_at IS NULL"
+
 
 class EligibilityCheck(Base):
     """The outcome of one eligibility check, kept for statistics even when it failed."""
@@ -60,7 +67,16 @@ class Submission(Base):
     """A candidacy's work on one stage: started, deadline fixed at start, submitted."""
 
     __tablename__ = "submission"
-    __table_args__ = (sa.UniqueConstraint("candidacy_id", "stage_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("candidacy_id", "stage_id"),
+        # The decision page reads a stage best score first, 50 at a time, from this index.
+        sa.Index("ix_submission_ranking", "stage_id", "rank_key", "candidacy_id",
+                 sqlite_where=sa.text(RANKED_SQL), postgresql_where=sa.text(RANKED_SQL)),
+        # Submissions whose scores must be computed again (see recruit.domain.stage_scores):
+        # few at any time, so finding them costs nothing.
+        sa.Index("ix_submission_stale", "stage_id",
+                 sqlite_where=sa.text(STALE_SQL), postgresql_where=sa.text(STALE_SQL)),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     candidacy_id: Mapped[int] = mapped_column(sa.ForeignKey("candidacy.id", ondelete="CASCADE"))
@@ -69,6 +85,17 @@ class Submission(Base):
     deadline_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     auto_submitted: Mapped[bool] = mapped_column(default=False)
+    # The stage result as scoring.candidate_scores defines it, kept by
+    # recruit.domain.stage_scores; scores_at NULL means "compute again before showing".
+    score: Mapped[float | None] = mapped_column(sa.Float)
+    score_raw: Mapped[float | None] = mapped_column(sa.Float)
+    score_spread: Mapped[float] = mapped_column(sa.Float, default=0.0, server_default="0")
+    reviews_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    reviews_missing: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    check_pending: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # The score, or -1 when there is none yet: sorts unscored last on every database.
+    rank_key: Mapped[float] = mapped_column(sa.Float, default=-1.0, server_default="-1")
+    scores_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     candidacy: Mapped[Candidacy] = relationship(back_populates="submissions")
     stage = relationship("Stage")
@@ -83,6 +110,14 @@ class Answer(Base):
         sa.UniqueConstraint("submission_id", "task_id"),
         sa.CheckConstraint(
             "check_status IN ('draft', 'pending', 'released')", name="check_status"
+        ),
+        # The review pool: answers of a task with a free review slot, in token order (tokens
+        # are random, so this order says nothing about submission). Hand-out walks it from a
+        # random start; recruit.domain.assignment repeats this predicate word for word so
+        # both SQLite and PostgreSQL match the partial index.
+        sa.Index(
+            "ix_answer_review_pool", "task_id", "token",
+            sqlite_where=sa.text(REVIEW_POOL_SQL), postgresql_where=sa.text(REVIEW_POOL_SQL),
         ),
     )
 
@@ -101,6 +136,8 @@ class Answer(Base):
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reviews_wanted: Mapped[int] = mapped_column(default=0)
     reviews_done: Mapped[int] = mapped_column(default=0)
+    # Review slots held by a lease right now (ReviewAssignment rows in status 'leased').
+    reviews_leased: Mapped[int] = mapped_column(default=0, server_default="0")
 
     submission: Mapped[Submission] = relationship(back_populates="answers")
     task = relationship("Task")
@@ -122,5 +159,8 @@ class Decision(Base):
     outcome: Mapped[str] = mapped_column(sa.String(10))
     reason: Mapped[str] = mapped_column(sa.Text, default="")
     via_cutoff: Mapped[bool] = mapped_column(default=False)
+    # On a rejection: keys of the job roles the matcher found, so the message the candidate got
+    # can be checked and the coordinator can list alternates without recomputing every profile.
+    alternate_roles: Mapped[list] = mapped_column(sa.JSON, default=list)
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
