@@ -33,6 +33,7 @@ system-deps:
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/bandit -q -r recruit -lll
 
 test: system-deps $(STAMP) $(MO) lint
 	$(BIN)/python -m pytest -q --db=sqlite

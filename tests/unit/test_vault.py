@@ -20,8 +20,10 @@ def test_identity_is_stored_encrypted(db):
     vault.store_identity(db, user=user, fields=FIELDS)
     db.flush()
     raw = db.execute(sa.select(Identity.sealed).where(Identity.user_id == user.id)).scalar_one()
+    # Short values (a two-letter code) may occur in random ciphertext by chance.
     for value in FIELDS.values():
-        assert value.encode() not in raw
+        if len(value) >= 6:
+            assert value.encode() not in raw
     opened = vault.open_identity_of(db, user_id=user.id)
     assert opened.full_name == "Светлана Кузнецова"
     assert opened.email == user.email

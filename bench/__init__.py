@@ -1,0 +1,1 @@
+"""Benchmarks: the data generator and `make bench` (see bench/README.md)."""
