@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    """Build the application: config, database, i18n, login, CSRF, blueprints, CLI."""
+    """Build the application: config, database, i18n, login, CSRF, blueprints, security, limits."""
     instance_path = os.environ.get("RECRUIT_INSTANCE_PATH") or str(ROOT / "instance")
     app = Flask(
         __name__,
@@ -23,7 +23,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     config.apply_config(app, test_config)
 
-    from recruit import db, i18n, mail, vault
+    from recruit import db, i18n, limits, mail, security, vault
     from recruit.web import init_app as init_web
 
     db.init_app(app)
@@ -31,4 +31,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     i18n.init_app(app)
     mail.init_app(app)
     init_web(app)
+    security.init_app(app)
+    # After the blueprints: the limiter wraps the views marked with a named limit.
+    limits.init_app(app)
     return app

@@ -106,6 +106,40 @@ def may_export_hires(user: Any) -> bool:
     return is_custodian(user)
 
 
+# -- custody ---------------------------------------------------------------------------------
+
+def may_check_redaction(user: Any) -> bool:
+    """Originals of answers (before redaction) are read and released by the custodian only."""
+    return is_custodian(user)
+
+
+def may_request_contact(user: Any) -> bool:
+    """Any coordinator may ask the custodian to contact a candidacy, knowing only its code."""
+    return is_coordinator(user)
+
+
+def may_hand_over_custody(user: Any) -> bool:
+    """Only the present custodian passes the flag on (the CLI can do it too, for recovery)."""
+    return is_custodian(user)
+
+
+def may_read_audit_log(user: Any) -> bool:
+    """The audit log names who opened which identity: custodian only."""
+    return is_custodian(user)
+
+
+# -- review ----------------------------------------------------------------------------------
+
+def may_review_in_campaign(user: Any, *, in_pool: bool) -> bool:
+    """A reviewer works the tasks of the campaigns whose pool they are in, nothing else."""
+    return may_join_reviewer_pool(user) and in_pool
+
+
+def may_manage_reviewer_pool(user: Any) -> bool:
+    """Coordinators add reviewers to a campaign's pool and see every score, by candidacy code."""
+    return is_coordinator(user)
+
+
 # -- view guards -----------------------------------------------------------------------------
 
 def guard(predicate: Callable[[Any], bool]) -> Callable:

@@ -8,6 +8,11 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
+
+class ConfigError(RuntimeError):
+    """The instance is not configured well enough to start; the message says how to fix it."""
+
+
 DEFAULTS: dict[str, object] = {
     # DATABASE_URL is filled in from the instance folder when left unset.
     "DATABASE_URL": None,
@@ -69,7 +74,7 @@ def apply_config(app, test_config: dict | None) -> None:
     if missing:
         # A made-up fallback would silently make sessions forgeable and identities unreadable
         # after a restart; refuse instead and say how to fix it.
-        raise RuntimeError(
+        raise ConfigError(
             f"{', '.join(missing)} not configured: run `recruit instance init` "
             f"(or `make run`) to create {Path(app.instance_path, INSTANCE_CONFIG)}, "
             "or set RECRUIT_SECRET_KEY / RECRUIT_ENCRYPTION_KEYS."

@@ -16,6 +16,9 @@ from recruit.models import (
     Campaign,
     CampaignReviewer,
     Candidacy,
+    ContactRequest,
+    Offer,
+    ReviewAssignment,
     Role,
     Submission,
     TrackVersion,
@@ -71,8 +74,28 @@ def build_world(db) -> World:
         db.add(answer)
         answers.append(answer)
     db.flush()
-    return World(users=users, campaign=campaign, version=campaign.track_version,
-                 candidacy=candidacy, submission=submission, answers=answers)
+    # The reviewer holds a lease on the first answer, so review pages have a real assignment.
+    db.add(ReviewAssignment(answer_id=answers[0].id, reviewer_id=users["reviewer"].id,
+                            status="leased", leased_at=now,
+                            lease_expires_at=now + timedelta(minutes=30), draft={}))
+    answers[0].reviews_leased = 1
+    db.flush()
+    contact = ContactRequest(candidacy_id=candidacy.id, requested_by_id=users["coordinator"].id,
+                             message="Please ask whether they can start in June.")
+    db.add(contact)
+    db.flush()
+    world = World(users=users, campaign=campaign, version=campaign.track_version,
+                  candidacy=candidacy, submission=submission, answers=answers)
+    world.extra["contact_request_id"] = contact.id
+    # An offer addressed to the applicant, so offer routes (letters, answers) have one.
+    role = campaign.job_role
+    offer = Offer(candidacy_id=candidacy.id, job_role_id=role.id, salary=role.salary_min,
+                  currency=role.currency, start_date=now.date() + timedelta(days=30),
+                  work_format=role.work_format, expires_on=now.date() + timedelta(days=14))
+    db.add(offer)
+    db.flush()
+    world.extra["offer_id"] = offer.id
+    return world
 
 
 def url_params(world: World) -> dict[str, object]:
@@ -87,6 +110,8 @@ def url_params(world: World) -> dict[str, object]:
         "code": world.candidacy.code,
         "candidacy_id": world.candidacy.id,
         "token": world.answers[0].token,
+        "answer_id": world.answers[0].id,
+        "user_id": world.users["reviewer"].id,
         "signed": "not-a-valid-signature",
         "language": "ru",
         "filename": "style.css",

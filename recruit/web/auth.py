@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import LoginManager, current_user, login_user, logout_user
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from recruit import access, mail
+from recruit import access, limits, mail
 from recruit.db import get_db, utcnow
 from recruit.domain import accounts
 from recruit.i18n import current_language
@@ -94,6 +94,7 @@ def send_confirmation(user: User) -> None:
 
 @bp.route("/register", methods=["GET", "POST"])
 @access.public
+@limits.registration
 def register():
     """Create an applicant account and send the confirmation link."""
     if current_user.is_authenticated:
@@ -139,6 +140,7 @@ def confirm(signed: str):
 
 @bp.route("/confirm/resend", methods=["POST"])
 @access.guard(access.is_applicant)
+@limits.confirmation_mail
 def resend_confirmation():
     """Send the confirmation link again."""
     form = ConfirmForm()
@@ -151,6 +153,7 @@ def resend_confirmation():
 
 @bp.route("/login", methods=["GET", "POST"])
 @access.public
+@limits.login
 def login():
     """Log in with e-mail and password."""
     form = LoginForm()
@@ -180,6 +183,7 @@ def logout():
 
 @bp.route("/reset", methods=["GET", "POST"])
 @access.public
+@limits.password_reset
 def reset_request():
     """Ask for a password-reset link; the answer never tells whether the e-mail exists."""
     form = ResetRequestForm()
@@ -199,6 +203,7 @@ def reset_request():
 
 @bp.route("/reset/<signed>", methods=["GET", "POST"])
 @access.public
+@limits.password_reset
 def reset(signed: str):
     """Set a new password from a signed link; the link works once."""
     user, error = read_token(signed, purpose="reset")

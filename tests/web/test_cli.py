@@ -119,3 +119,19 @@ def test_campaign_create_explains_bad_dates(fresh_app):
                            obj=_script_info(fresh_app))
     assert result.exit_code != 0
     assert "is not a date like 2026-12-01" in result.output
+
+
+def test_unconfigured_instance_gets_a_clear_message_not_a_traceback(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RECRUIT_")}
+    env["RECRUIT_INSTANCE_PATH"] = str(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-c", "from recruit.cli import main; main()", "db", "upgrade"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "recruit instance init" in result.stderr
