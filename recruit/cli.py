@@ -25,7 +25,14 @@ cli = FlaskGroup(create_app=_app_factory, load_dotenv=False,
 
 def main() -> None:
     """Entry point of the console script."""
-    cli(prog_name="recruit")
+    from recruit.config import ConfigError
+
+    try:
+        cli(prog_name="recruit")
+    except ConfigError as exc:
+        # A missing key is a setup step, not a crash: say what to do, without a traceback.
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
 
 
 def _instance_path() -> Path:
@@ -302,7 +309,13 @@ def campaign_create(track_key, opens, closes, capacity, key):
                                   closes_at=_parse_date(closes), capacity=capacity, key=key)
     except CampaignError as exc:
         raise click.ClickException(str(exc)) from exc
+    from recruit.db import utcnow
+    from recruit.domain.notify import notify_waitlist
+
+    told = notify_waitlist(session, campaign=created, now=utcnow())
     session.commit()
+    if told:
+        click.echo(f"Told {told} people on the waitlist that the wave is open.")
     click.echo(f"Created campaign {created.key} from {track_key} version "
                f"{created.track_version.content_hash[:12]} "
                f"({len(created.stages)} stages).")
@@ -321,13 +334,26 @@ def demo_load():
     """Load the shipped questionnaires, an open campaign and staff accounts (idempotent)."""
     from recruit.db import get_db
     from recruit.domain.demo import load_demo
+    from recruit.vault import get_vault
 
     session = get_db()
-    created = load_demo(session)
+    created = load_demo(session, vault=get_vault())
     session.commit()
     if created:
-        click.echo("Demo staff accounts (passwords are shown only this once):")
+        click.echo("Demo accounts (passwords are shown only this once):")
         for email, role, password in created:
-            click.echo(f"  {role:<24} {email:<28} {password}")
+            click.echo(f"  {role:<24} {email:<34} {password}")
     else:
         click.echo("Demo data present; existing accounts and passwords kept.")
+
+
+# Commands of each area live beside it; importing registers them on ``cli``.
+from recruit import (  # noqa: E402
+    cli_applicant,  # noqa: F401
+    cli_bench,  # noqa: F401
+    cli_custody,  # noqa: F401
+    cli_offers,  # noqa: F401
+    cli_ops,  # noqa: F401
+    cli_reports,  # noqa: F401
+    cli_review,  # noqa: F401
+)

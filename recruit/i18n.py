@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import flask_babel
+from babel.numbers import get_decimal_symbol
 from flask import current_app, has_request_context, request, session
 from flask_babel import Babel, get_locale
 from flask_login import current_user
@@ -31,6 +33,20 @@ def current_language() -> str:
     return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
+@lru_cache(maxsize=8)
+def _decimal_symbol(language: str) -> str:
+    return get_decimal_symbol(language)
+
+
+def format_score(value: float) -> str:
+    """A score with two decimals in the reader's language (3.25, 3,25).
+
+    Scores lie between 1 and 5, so there is no grouping to do; this is format_decimal's
+    "0.00" without parsing the pattern and the locale again for every cell of a table.
+    """
+    return f"{value:.2f}".replace(".", _decimal_symbol(current_language()))
+
+
 def init_app(app) -> None:
     """Set up Flask-Babel with our translations folder."""
     app.config.setdefault(
@@ -46,3 +62,4 @@ def init_app(app) -> None:
         format_timedelta=flask_babel.format_timedelta,
     )
     app.jinja_env.globals["current_language"] = current_language
+    app.jinja_env.globals["format_score"] = format_score

@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from recruit import vault
 from recruit.domain import audit, intake
@@ -230,16 +231,20 @@ def save_answer(db: Session, *, answer: Answer, text: str, base_version: int,
         raise ApplicationError("text_too_long", "the text is too long to save",
                                max_chars=MAX_ANSWER_CHARS)
     # Compare-and-set in one statement: two tabs saving at once cannot both win.
-    result = db.execute(
+    saved = db.execute(
         sa.update(Answer)
         .where(Answer.id == answer.id, Answer.version == base_version)
         .values(text=text, version=base_version + 1, saved_at=now)
+        .returning(Answer.version, Answer.saved_at)
         .execution_options(synchronize_session=False)
-    )
-    db.refresh(answer)
-    if result.rowcount != 1:
+    ).first()
+    if saved is None:
+        db.refresh(answer)
         raise ApplicationError("conflict", "a newer version was saved elsewhere",
                                version=answer.version, saved_at=answer.saved_at)
+    # What was written is what the row now holds; no need to read it back.
+    for key, value in (("text", text), ("version", saved.version), ("saved_at", saved.saved_at)):
+        set_committed_value(answer, key, value)
     return answer
 
 
@@ -380,10 +385,18 @@ def timeline(db: Session, *, candidacy: Candidacy) -> list[Step]:
 # -- own data ----------------------------------------------------------------------------------
 
 def withdraw(db: Session, *, candidacy: Candidacy, now: datetime) -> None:
-    """Leave a campaign; an unsubmitted stage is dropped, not submitted."""
+    """Leave a campaign; an unsubmitted stage is dropped, not submitted.
+
+    An offer still waiting for an answer is withdrawn with it, so it can no longer be
+    accepted and no longer holds a place of the campaign's capacity.
+    """
     candidacy.state = transition(State(candidacy.state), Event.WITHDRAW).value
     candidacy.finished_at = now
     candidacy.updated_at = now
+    db.execute(sa.update(Offer)
+               .where(Offer.candidacy_id == candidacy.id, Offer.status == "issued")
+               .values(status="withdrawn", responded_at=now)
+               .execution_options(synchronize_session="fetch"))
 
 
 def _iso(value: datetime | date | None) -> str | None:

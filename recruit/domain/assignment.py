@@ -151,6 +151,12 @@ class Handout:
     token: str
 
 
+# Built once: an alias copies every column of its table, and a fresh alias per call would also
+# miss SQLAlchemy's compiled-statement cache.
+_MINE = aliased(ReviewAssignment, name="mine")
+_SIBLING = aliased(Answer, name="sibling")
+
+
 def next_answer(db: Session, *, reviewer: User, task: Task, lease_minutes: int, now: datetime,
                 rng: random.Random | None = None) -> Handout | None:
     """Lease the reviewer a random answer of ``task`` that still needs a review, or None.
@@ -174,8 +180,7 @@ def next_answer(db: Session, *, reviewer: User, task: Task, lease_minutes: int, 
         return Handout(assignment_id=held.id, token=held.token)
     expire_leases(db, now=now)
 
-    mine = aliased(ReviewAssignment)
-    sibling = aliased(Answer)
+    mine, sibling = _MINE, _SIBLING
     not_mine = ~exists().where(mine.answer_id == Answer.id, mine.reviewer_id == reviewer.id,
                                mine.status.in_(_CLOSED_TO_REVIEWER))
     # The same submission is the same candidacy in the same stage; this covers the answer
@@ -278,7 +283,9 @@ def recuse(db: Session, *, assignment: ReviewAssignment, reason: str, now: datet
 
 def submit_review(db: Session, *, assignment: ReviewAssignment, stage: Stage,
                   scores: Mapping[int, int], comment: str, now: datetime) -> Review:
-    """Store a finished review, ask for one more review if reviewers disagree, renormalise.
+    """Store a finished review, ask for one more review if reviewers disagree.
+
+    The stage's normalised scores are marked due; the next reader recomputes them.
 
     A reviewer whose lease ran out may still submit while the answer has a free slot; once
     others have taken every slot the review is refused (their draft stays).
@@ -338,8 +345,7 @@ def submit_review(db: Session, *, assignment: ReviewAssignment, stage: Stage,
     db.execute(update(answers)
                .where(answers.c.id == review.answer_id, answers.c.reviews_wanted < wanted)
                .values(reviews_wanted=wanted))
-    review_stats.renormalise_stage(db, stage=stage,
-                                   tolerance=review_stats.SUBMIT_TOLERANCE)
+    review_stats.mark_due(db, stage_id=stage.id)
     return review
 
 
@@ -464,14 +470,18 @@ def review_page(db: Session, *, reviewer: User, token: str) -> ReviewPage | None
     ).first()
     if row is None:
         return None
-    # The reviewer's own submitted scores ride along; before submission the join finds none.
+    # The reviewer's own submitted scores ride along once there are some. Before submission
+    # there is nothing to join: an outer join on "review_id IS NULL" would walk every score.
+    columns = [Criterion.id, Criterion.title_en, Criterion.title_ru, Criterion.weight,
+               Criterion.descriptors]
+    if row.review_id is None:
+        query = select(*columns, sa.null().label("value"))
+    else:
+        query = select(*columns, CriterionScore.value).outerjoin(
+            CriterionScore, and_(CriterionScore.criterion_id == Criterion.id,
+                                 CriterionScore.review_id == row.review_id))
     criteria = db.execute(
-        select(Criterion.id, Criterion.title_en, Criterion.title_ru, Criterion.weight,
-               Criterion.descriptors, CriterionScore.value)
-        .outerjoin(CriterionScore, and_(CriterionScore.criterion_id == Criterion.id,
-                                        CriterionScore.review_id == row.review_id))
-        .where(Criterion.task_id == row.task_id)
-        .order_by(Criterion.position)
+        query.where(Criterion.task_id == row.task_id).order_by(Criterion.position)
     ).all()
     if row.review_id is not None:
         scores = {str(c.id): c.value for c in criteria if c.value is not None}

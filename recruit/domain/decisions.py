@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from recruit import mail
-from recruit.domain import audit, matching, notify, scoring, stage_scores
+from recruit.domain import audit, matching, notify, review_stats, scoring, stage_scores
 from recruit.domain.pipeline import Event, State, TransitionError, transition
 from recruit.models import (
     Answer,
@@ -102,10 +102,11 @@ def fresh_results(db: Session, *, stage: Stage, now: datetime) -> None:
     Run in a savepoint: on SQLite a page view that loses a race to write keeps its read
     transaction and shows the results as they were, rather than failing.
     """
-    if not stage_scores.is_stale(db, stage_id=stage.id):
+    if not stage.normalisation_due and not stage_scores.is_stale(db, stage_id=stage.id):
         return
     try:
         with db.begin_nested():
+            review_stats.normalise_due(db, stage_id=stage.id)
             stage_scores.refresh(db, stage_id=stage.id, now=now)
     except sa.exc.OperationalError:
         pass
@@ -287,6 +288,7 @@ class CandidacyAtStage:
 
 def candidacy_at_stage(db: Session, *, candidacy: Candidacy, stage: Stage) -> CandidacyAtStage:
     """Scores, per-criterion averages and past decisions of one candidacy, by code only."""
+    review_stats.normalise_due(db, stage_id=stage.id)
     scored = _page_scores(db, stage=stage, candidacy_ids=[candidacy.id]).get(candidacy.id)
     history = [
         {"stage": position, "outcome": d.outcome, "reason": d.reason, "via_cutoff": d.via_cutoff,
@@ -413,6 +415,7 @@ def apply_cutoff(db: Session, *, stage: Stage, rule: CutoffRule, by: User | None
     changed since (a review came in, someone decided), nothing is applied and the coordinator
     is asked to look again.
     """
+    review_stats.normalise_due(db, stage_id=stage.id)
     stage_scores.refresh(db, stage_id=stage.id, now=now)
     plan = _plan(db, stage=stage, rule=rule)
     if expect is not None and (plan.advance, plan.reject) != tuple(expect):

@@ -78,7 +78,55 @@ def renormalise_stage(db: Session, *, stage: Stage, tolerance: float = 0.0) -> i
 
 def renormalise_campaign(db: Session, *, campaign: Campaign) -> int:
     """Renormalise every stage of a campaign exactly; return how many scores changed."""
-    return sum(renormalise_stage(db, stage=stage) for stage in campaign.stages)
+    changed = 0
+    for stage in campaign.stages:
+        _clear_due(db, stage_id=stage.id)
+        changed += renormalise_stage(db, stage=stage)
+    return changed
+
+
+def mark_due(db: Session, *, stage_id: int) -> None:
+    """Note that a stage's normalised scores are out of date (a review came in).
+
+    Writes only when the flag is not yet set, so reviewers submitting side by side do not
+    queue on the stage row.
+    """
+    db.execute(update(Stage).where(Stage.id == stage_id, Stage.normalisation_due.is_(False))
+               .values(normalisation_due=True).execution_options(synchronize_session=False))
+
+
+def _clear_due(db: Session, *, stage_id: int) -> bool:
+    # Cleared before the reviews are read: a review submitted meanwhile sets it again (on
+    # PostgreSQL its UPDATE waits for this row lock, then sees the flag cleared).
+    return db.execute(update(Stage).where(Stage.id == stage_id, Stage.normalisation_due)
+                      .values(normalisation_due=False)
+                      .execution_options(synchronize_session=False)).rowcount == 1
+
+
+def normalise_due(db: Session, *, campaign_id: int | None = None,
+                  stage_id: int | None = None) -> int:
+    """Renormalise the stages (of a campaign, or one stage) that got reviews since last time.
+
+    Every reader of normalised scores calls this first: the ranking, the reviewer progress
+    page, reports and exports. One query when nothing is due. Values that moved by less than
+    ``SUBMIT_TOLERANCE`` are left as they are (`recruit scores normalise` is exact).
+    """
+    query = select(Stage).where(Stage.normalisation_due)
+    if campaign_id is not None:
+        query = query.where(Stage.campaign_id == campaign_id)
+    if stage_id is not None:
+        query = query.where(Stage.id == stage_id)
+    changed = 0
+    for stage in db.scalars(query).all():
+        try:
+            # A savepoint: on SQLite a page view that loses a race to write shows the scores
+            # as they were rather than failing; the flag stays set for the next reader.
+            with db.begin_nested():
+                if _clear_due(db, stage_id=stage.id):
+                    changed += renormalise_stage(db, stage=stage, tolerance=SUBMIT_TOLERANCE)
+        except sa.exc.OperationalError:
+            continue
+    return changed
 
 
 # -- review progress ----------------------------------------------------------------------------
@@ -135,6 +183,7 @@ class CampaignProgress:
 
 def campaign_progress(db: Session, *, campaign: Campaign) -> CampaignProgress:
     """Answers waiting, in review and done per stage and task; reviewer load, severity, alpha."""
+    normalise_due(db, campaign_id=campaign.id)
     task_rows = db.execute(
         select(Task.id, Task.position, Task.prompt_en, Task.prompt_ru, Stage.id.label("stage_id"),
                Stage.position.label("stage_position"), Stage.title_en, Stage.title_ru)
@@ -247,6 +296,7 @@ def stage_scores(db: Session, *, stage: Stage, offset: int = 0,
     Ranking needs every review of the stage (one query each for reviews, criterion scores
     and answers); the per-review lines are loaded for the page only.
     """
+    normalise_due(db, stage_id=stage.id)
     rows = _stage_review_rows(db, stage_ids=[stage.id])
     criteria: dict[int, dict[str, int]] = defaultdict(dict)
     for review_id, key, value in db.execute(

@@ -113,6 +113,9 @@ class Stage(Base):
     time_limit_minutes: Mapped[int]
     pass_rule_kind: Mapped[str] = mapped_column(sa.String(16))
     pass_rule_value: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2))
+    # Set when a review is submitted; whoever next reads the stage's scores renormalises it
+    # first (review_stats.normalise_due), so a submission never pays for the whole stage.
+    normalisation_due: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     campaign: Mapped[Campaign] = relationship(back_populates="stages")
     tasks: Mapped[list[Task]] = relationship(

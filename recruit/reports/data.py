@@ -28,7 +28,7 @@ from werkzeug.routing import BuildError
 
 from recruit import vault
 from recruit.db import utcnow
-from recruit.domain import matching, scoring
+from recruit.domain import matching, review_stats, scoring
 from recruit.domain.offers import localised_conditions
 from recruit.models import (
     Answer,
@@ -200,6 +200,7 @@ class _ReviewRow:
 
 def _campaign_reviews(db: Session, *, campaign_id: int) -> list[_ReviewRow]:
     """Every review of the campaign with its stage and candidacy, in one query."""
+    review_stats.normalise_due(db, campaign_id=campaign_id)
     rows = db.execute(
         select(Review.id, Review.reviewer_id, Review.answer_id, Review.score_raw,
                Review.score_normalised, Submission.candidacy_id, Submission.stage_id)
@@ -311,6 +312,7 @@ def offer_addressee(db: Session, *, offer: Offer) -> tuple[int | None, str | Non
 
 def dossier_context(db: Session, *, candidacy: Candidacy, locale: str) -> dict:
     """A candidacy's scores, comments, decisions and role matches, by candidacy code only."""
+    review_stats.normalise_due(db, campaign_id=candidacy.campaign_id)
     locale = document_locale(locale)
     fmt = _Fmt(locale)
     with force_locale(locale):

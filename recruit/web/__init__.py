@@ -33,12 +33,30 @@ def render_error(code: int, message: str | None = None):
 
 def init_app(app) -> None:
     """Register everything the web layer needs."""
-    from recruit.web import applicant, auth, coordinator, custodian, main, review
+    from recruit.web import (
+        applicant,
+        auth,
+        coordinator,
+        custodian,
+        decisions,
+        labels,
+        main,
+        offers,
+        reports,
+        review,
+        reviewers,
+    )
 
     csrf.init_app(app)
     auth.login_manager.init_app(app)
-    for module in (main, auth, applicant, review, coordinator, custodian):
+    for module in (main, auth, applicant, review, reviewers, coordinator, decisions, offers,
+                   reports, custodian):
         app.register_blueprint(module.bp)
+    if app.config.get("BENCH"):
+        # Baselines of `make bench` only: not part of the site, so never registered otherwise.
+        from recruit.web import bench
+
+        app.register_blueprint(bench.bp)
 
     for code in (400, 403, 404, 405, 429, 500):
         app.register_error_handler(code, lambda e, code=code: render_error(code))
@@ -50,6 +68,9 @@ def init_app(app) -> None:
                                                         "your text is kept in this browser."))}, 400
         return render_error(400, str(_l("The form has expired. Please reload the page and send "
                                         "it again.")))
+
+    app.jinja_env.globals.update(state_text=labels.state_label,
+                                 outcome_text=labels.outcome_label)
 
     @app.context_processor
     def _inject():

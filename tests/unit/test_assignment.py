@@ -307,8 +307,14 @@ def test_normalisation_through_the_database_matches_the_hand_computed_example(db
         for value, target in zip(values, mapped, strict=True):
             review = submit(db, reviewer, hand_out(db, reviewer, task), value)
             expected[review.id] = target
+    # Submitting only marks the stage; whoever reads its scores next brings them up to date,
+    # within the tolerance of the exact result …
+    db.refresh(stage)
+    assert stage.normalisation_due
+    review_stats.normalise_due(db, campaign_id=campaign.id)
+    db.refresh(stage)
+    assert not stage.normalisation_due
     stored = dict(db.execute(select(Review.id, Review.score_normalised)).all())
-    # After each submission values stay within the submit tolerance of the exact result …
     for review_id, target in expected.items():
         assert stored[review_id] == pytest.approx(target, abs=review_stats.SUBMIT_TOLERANCE)
     # … and an exact pass gives the hand-computed numbers.
@@ -322,8 +328,30 @@ def test_a_reviewer_below_the_minimum_keeps_raw_scores(db, campaign, task):
     reviewer = add_reviewer(db, campaign=campaign)
     for value in (1, 3, 5):
         submit(db, reviewer, hand_out(db, reviewer, task), value)
+    review_stats.normalise_due(db, campaign_id=campaign.id)
     stored = db.execute(select(Review.score_raw, Review.score_normalised)).all()
     assert all(raw == norm for raw, norm in stored)
+
+
+def test_a_submission_does_not_renormalise_the_stage_but_the_next_reader_does(db, campaign,
+                                                                              task):
+    from recruit.domain import decisions
+
+    stage = campaign.stages[0]
+    add_answers(db, campaign=campaign, count=2, tasks=[task])
+    reviewer = add_reviewer(db, campaign=campaign)
+    submit(db, reviewer, hand_out(db, reviewer, task), 4)
+    assert db.scalar(select(func.count()).select_from(Review)
+                     .where(Review.score_normalised.is_not(None))) == 0
+    db.refresh(stage)
+    assert stage.normalisation_due
+    # The coordinator's ranking is a reader: it brings the stage up to date first.
+    decisions.ranking_page(db, stage=stage, now=utcnow())
+    db.refresh(stage)
+    assert not stage.normalisation_due
+    assert db.scalar(select(Review.score_normalised)) == pytest.approx(4.0)
+    # Nothing due: reading again writes nothing.
+    assert review_stats.normalise_due(db, campaign_id=campaign.id) == 0
 
 
 # -- cost -----------------------------------------------------------------------------------------

@@ -299,6 +299,28 @@ def test_an_offer_lapses_when_viewed_after_its_expiry_and_frees_the_place(client
     assert offers.capacity(db, campaign=campaign).left == 1
 
 
+def test_withdrawing_with_an_open_offer_withdraws_the_offer_and_frees_the_place(client, db):
+    campaign = two_stage_campaign(db, capacity=1)
+    candidacy = applicant(db, campaign=campaign, first="Olga", last="X")
+    candidacy.state = "passed"
+    role = db.scalar(sa.select(JobRole).where(JobRole.key == "support-agent"))
+    offer = offers.issue(db, candidacy=candidacy, role=role, salary=36000, currency="RUB",
+                         start_date=utcnow().date() + timedelta(days=30), work_format="remote",
+                         conditions=[], expires_on=utcnow().date() + timedelta(days=7), by=None,
+                         now=utcnow())
+    assert offers.capacity(db, campaign=campaign).left == 0
+    client.login(db.get(User, candidacy.user_id))
+    response = client.post_form(f"/me/candidacies/{candidacy.id}/withdraw")
+    assert response.status_code == 302
+    db.expire_all()
+    assert (candidacy.state, offer.status) == ("withdrawn", "withdrawn")
+    assert offers.capacity(db, campaign=campaign).left == 1
+    # The offer can no longer be accepted.
+    client.post_form(f"/me/offers/{offer.id}/accept")
+    db.expire_all()
+    assert offer.status == "withdrawn"
+
+
 def test_the_offers_expire_command_lets_overdue_offers_lapse(fresh_app):
     from recruit.cli import cli
     from recruit.db import get_db

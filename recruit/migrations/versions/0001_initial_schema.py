@@ -191,6 +191,7 @@ def upgrade():
     sa.Column('time_limit_minutes', sa.Integer(), nullable=False),
     sa.Column('pass_rule_kind', sa.String(length=16), nullable=False),
     sa.Column('pass_rule_value', sa.Numeric(precision=10, scale=2), nullable=False),
+    sa.Column('normalisation_due', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.CheckConstraint("pass_rule_kind IN ('top_n', 'min_score')", name=op.f('ck_stage_pass_rule_kind')),
     sa.CheckConstraint('time_limit_minutes > 0', name=op.f('ck_stage_time_limit_positive')),
     sa.ForeignKeyConstraint(['campaign_id'], ['campaign.id'], name=op.f('fk_stage_campaign_id_campaign'), ondelete='CASCADE'),
@@ -273,6 +274,7 @@ def upgrade():
     sa.Column('outcome', sa.String(length=10), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('via_cutoff', sa.Boolean(), nullable=False),
+    sa.Column('alternate_roles', sa.JSON(), nullable=False),
     sa.Column('decided_by_id', sa.Integer(), nullable=True),
     sa.Column('decided_at', recruit.db.UTCDateTime(), nullable=False),
     sa.CheckConstraint("outcome IN ('advance', 'reject', 'hold')", name=op.f('ck_decision_outcome')),
@@ -319,6 +321,14 @@ def upgrade():
     sa.Column('deadline_at', recruit.db.UTCDateTime(), nullable=False),
     sa.Column('submitted_at', recruit.db.UTCDateTime(), nullable=True),
     sa.Column('auto_submitted', sa.Boolean(), nullable=False),
+    sa.Column('score', sa.Float(), nullable=True),
+    sa.Column('score_raw', sa.Float(), nullable=True),
+    sa.Column('score_spread', sa.Float(), server_default='0', nullable=False),
+    sa.Column('reviews_count', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('reviews_missing', sa.Boolean(), server_default=sa.false(), nullable=False),
+    sa.Column('check_pending', sa.Boolean(), server_default=sa.false(), nullable=False),
+    sa.Column('rank_key', sa.Float(), server_default='-1', nullable=False),
+    sa.Column('scores_at', recruit.db.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['candidacy_id'], ['candidacy.id'], name=op.f('fk_submission_candidacy_id_candidacy'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['stage_id'], ['stage.id'], name=op.f('fk_submission_stage_id_stage'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_submission')),
@@ -326,6 +336,8 @@ def upgrade():
     )
     with op.batch_alter_table('submission', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_submission_deadline_at'), ['deadline_at'], unique=False)
+        batch_op.create_index('ix_submission_ranking', ['stage_id', 'rank_key', 'candidacy_id'], unique=False, sqlite_where=sa.text('submitted_at IS NOT NULL'), postgresql_where=sa.text('submitted_at IS NOT NULL'))
+        batch_op.create_index('ix_submission_stale', ['stage_id'], unique=False, sqlite_where=sa.text('submitted_at IS NOT NULL AND scores_at IS NULL'), postgresql_where=sa.text('submitted_at IS NOT NULL AND scores_at IS NULL'))
 
     op.create_table('answer',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -341,6 +353,7 @@ def upgrade():
     sa.Column('released_at', recruit.db.UTCDateTime(), nullable=True),
     sa.Column('reviews_wanted', sa.Integer(), nullable=False),
     sa.Column('reviews_done', sa.Integer(), nullable=False),
+    sa.Column('reviews_leased', sa.Integer(), server_default='0', nullable=False),
     sa.CheckConstraint("check_status IN ('draft', 'pending', 'released')", name=op.f('ck_answer_check_status')),
     sa.ForeignKeyConstraint(['submission_id'], ['submission.id'], name=op.f('fk_answer_submission_id_submission'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['task_id'], ['task.id'], name=op.f('fk_answer_task_id_task'), ondelete='CASCADE'),
@@ -350,6 +363,7 @@ def upgrade():
     )
     with op.batch_alter_table('answer', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_answer_check_status'), ['check_status'], unique=False)
+        batch_op.create_index('ix_answer_review_pool', ['task_id', 'token'], unique=False, sqlite_where=sa.text("check_status = 'released' AND reviews_wanted > reviews_done + reviews_leased"), postgresql_where=sa.text("check_status = 'released' AND reviews_wanted > reviews_done + reviews_leased"))
         batch_op.create_index(batch_op.f('ix_answer_task_id'), ['task_id'], unique=False)
 
     op.create_table('review_assignment',
@@ -369,8 +383,8 @@ def upgrade():
     sa.UniqueConstraint('answer_id', 'reviewer_id', name=op.f('uq_review_assignment_answer_id_reviewer_id'))
     )
     with op.batch_alter_table('review_assignment', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_review_assignment_lease_expires_at'), ['lease_expires_at'], unique=False)
         batch_op.create_index('ix_review_assignment_reviewer_status', ['reviewer_id', 'status'], unique=False)
+        batch_op.create_index('ix_review_assignment_status_expiry', ['status', 'lease_expires_at'], unique=False)
 
     op.create_table('review',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -412,16 +426,19 @@ def downgrade():
 
     op.drop_table('review')
     with op.batch_alter_table('review_assignment', schema=None) as batch_op:
+        batch_op.drop_index('ix_review_assignment_status_expiry')
         batch_op.drop_index('ix_review_assignment_reviewer_status')
-        batch_op.drop_index(batch_op.f('ix_review_assignment_lease_expires_at'))
 
     op.drop_table('review_assignment')
     with op.batch_alter_table('answer', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_answer_task_id'))
+        batch_op.drop_index('ix_answer_review_pool', sqlite_where=sa.text("check_status = 'released' AND reviews_wanted > reviews_done + reviews_leased"), postgresql_where=sa.text("check_status = 'released' AND reviews_wanted > reviews_done + reviews_leased"))
         batch_op.drop_index(batch_op.f('ix_answer_check_status'))
 
     op.drop_table('answer')
     with op.batch_alter_table('submission', schema=None) as batch_op:
+        batch_op.drop_index('ix_submission_stale', sqlite_where=sa.text('submitted_at IS NOT NULL AND scores_at IS NULL'), postgresql_where=sa.text('submitted_at IS NOT NULL AND scores_at IS NULL'))
+        batch_op.drop_index('ix_submission_ranking', sqlite_where=sa.text('submitted_at IS NOT NULL'), postgresql_where=sa.text('submitted_at IS NOT NULL'))
         batch_op.drop_index(batch_op.f('ix_submission_deadline_at'))
 
     op.drop_table('submission')
