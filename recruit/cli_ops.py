@@ -48,11 +48,16 @@ def restore_command(file, force):
 
 @cli.command("purge")
 @click.option("--older-than", "days", type=click.IntRange(min=0), required=True,
-              help="Erase identities of candidacies finished more than DAYS days ago.")
+              help="Erase identities of candidacies finished more than DAYS days ago, and "
+                   "profiles unchanged for DAYS days that led to no candidacy.")
 @click.option("--dry-run", is_flag=True, help="Only say what would be erased.")
 @with_appcontext
 def purge_command(days, dry_run):
-    """Erase identities of finished candidacies (not passed, withdrawn, declined, expired)."""
+    """Erase identities of finished candidacies (not passed, withdrawn, declined, expired).
+
+    Profiles that never led to a candidacy (eligibility failed) go too once unchanged for
+    DAYS days, unless the person waits on the waitlist. Pseudonymous records stay.
+    """
     from recruit import ops
     from recruit.db import get_db, utcnow
 

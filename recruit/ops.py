@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from recruit.domain import audit
 from recruit.domain.pipeline import State
-from recruit.models import Candidacy, Identity
+from recruit.models import Candidacy, Identity, WaitlistEntry
 
 PG_BIN = Path(os.environ.get("RECRUIT_PG_BIN", "/usr/lib/postgresql/15/bin"))
 
@@ -193,7 +193,8 @@ class PurgeResult:
 
 
 def purgeable_users(db: Session, *, cutoff: datetime) -> dict[int, list[str]]:
-    """Users with an identity whose every candidacy finished unhired before ``cutoff``.
+    """Users with an identity whose every candidacy finished unhired before ``cutoff``, and
+    users whose identity has led to no candidacy and was last changed before ``cutoff``.
 
     Maps user id to the codes of those candidacies.
     """
@@ -213,6 +214,18 @@ def purgeable_users(db: Session, *, cutoff: datetime) -> dict[int, list[str]]:
     found: dict[int, list[str]] = {}
     for user_id, code in rows:
         found.setdefault(user_id, []).append(code)
+    # A profile that never led to a candidacy (eligibility failed, or the person stopped
+    # there) and has not been touched since the cut-off: nothing needs it any more — unless
+    # the person waits on the waitlist for the next wave.
+    idle = db.scalars(
+        sa.select(Identity.user_id)
+        .where(Identity.user_id.is_not(None), Identity.updated_at < cutoff)
+        .where(~sa.exists().where(Candidacy.user_id == Identity.user_id))
+        .where(~sa.exists().where(WaitlistEntry.user_id == Identity.user_id,
+                                  WaitlistEntry.notified_at.is_(None)))
+    ).all()
+    for user_id in idle:
+        found.setdefault(user_id, [])
     return found
 
 

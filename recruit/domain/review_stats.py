@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from recruit.domain import scoring
+from recruit.domain import stage_scores as stored_results
 from recruit.models import (
     Answer,
     Campaign,
@@ -47,33 +48,51 @@ def _stage_review_rows(db: Session, *, stage_ids: list[int]):
     ).all()
 
 
+# Normalised scores are clamped to 1–5, so this marks "not normalised yet" in a float column.
+_NOT_NORMALISED = -1.0
+# Past this many changed scores, marking the whole stage's results stale in one statement is
+# cheaper than finding the submission of every changed review (stage_scores' bulk hook).
+_STAGE_WIDE = 2_000
+
+
 def renormalise_stage(db: Session, *, stage: Stage, tolerance: float = 0.0) -> int:
     """Recompute the normalised score of every review of a stage; return how many changed.
 
-    One query loads the stage's reviews, numpy computes, one executemany writes the values
-    that moved by more than ``tolerance``.
+    One query loads the stage's reviews as columns, numpy computes, one executemany writes
+    the values that moved by more than ``tolerance``.
     """
-    rows = _stage_review_rows(db, stage_ids=[stage.id])
+    rows = db.execute(
+        select(Review.id, Review.reviewer_id, Review.score_raw,
+               func.coalesce(Review.score_normalised, _NOT_NORMALISED))
+        .join(Answer, Answer.id == Review.answer_id)
+        .join(Task, Task.id == Answer.task_id)
+        .where(Task.stage_id == stage.id)
+    ).all()
     if not rows:
         return 0
-    reviews = [scoring.RawReview(review_id=r.id, reviewer_id=r.reviewer_id, answer_id=r.answer_id,
-                                 score=r.score_raw, criteria={}) for r in rows]
-    fresh = scoring.normalise(reviews, min_reviews=stage.campaign.normalise_min_reviews)
-    ids = np.fromiter((r.id for r in rows), dtype=np.int64, count=len(rows))
-    old = np.fromiter((np.nan if r.score_normalised is None else r.score_normalised
-                       for r in rows), dtype=np.float64, count=len(rows))
-    new = np.fromiter((fresh[r.id] for r in rows), dtype=np.float64, count=len(rows))
-    changed = np.isnan(old) | (np.abs(new - old) > tolerance)
-    if not changed.any():
+    ids, reviewers, raw, old = zip(*rows, strict=True)
+    ids = np.array(ids, dtype=np.int64)
+    old = np.array(old, dtype=np.float64)
+    new = scoring.normalise_columns(np.array(reviewers, dtype=np.int64),
+                                    np.array(raw, dtype=np.float64),
+                                    min_reviews=stage.campaign.normalise_min_reviews)
+    changed = (old == _NOT_NORMALISED) | (np.abs(new - old) > tolerance)
+    count = int(changed.sum())
+    if not count:
         return 0
     table = Review.__table__
-    db.execute(
-        update(table).where(table.c.id == sa.bindparam("review_id"))
-        .values(score_normalised=sa.bindparam("value")),
-        [{"review_id": i, "value": v}
-         for i, v in zip(ids[changed].tolist(), new[changed].tolist(), strict=True)],
-    )
-    return int(changed.sum())
+    statement = (update(table).where(table.c.id == sa.bindparam("review_id"))
+                 .values(score_normalised=sa.bindparam("value")))
+    values = [{"review_id": i, "value": v}
+              for i, v in zip(ids[changed].tolist(), new[changed].tolist(), strict=True)]
+    if count > _STAGE_WIDE:
+        # On the session's connection, past the ORM: the bulk hook would look up the
+        # submission of each changed review; one statement marks the whole stage instead.
+        db.connection().execute(statement, values)
+        stored_results.mark_stage_stale(db, stage_id=stage.id)
+    else:
+        db.execute(statement, values)
+    return count
 
 
 def renormalise_campaign(db: Session, *, campaign: Campaign) -> int:

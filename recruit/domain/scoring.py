@@ -133,6 +133,19 @@ def normalise(reviews: Sequence[RawReview], *, min_reviews: int = 8) -> dict[int
     if not reviews:
         return {}
     review_ids, reviewers, scores = _columns(reviews)
+    mapped = normalise_columns(reviewers, scores, min_reviews=min_reviews)
+    return dict(zip(review_ids.tolist(), mapped.tolist(), strict=True))
+
+
+def normalise_columns(reviewers: np.ndarray, scores: np.ndarray, *,
+                      min_reviews: int = 8) -> np.ndarray:
+    """:func:`normalise` on columns: each review's reviewer and raw score, in any order.
+
+    Returns the normalised scores in the same order. For callers that hold a whole stage's
+    reviews as arrays (hundreds of thousands of them) and need no objects per review.
+    """
+    if len(scores) == 0:
+        return np.asarray(scores, dtype=np.float64)
     stage_mean = scores.mean()
     stage_std = scores.std()
     index, counts, means, stds = _group_stats(reviewers, scores)
@@ -142,8 +155,7 @@ def normalise(reviews: Sequence[RawReview], *, min_reviews: int = 8) -> dict[int
     safe_std = np.where(adjusted, stds, 1.0)
     z = (scores - means[index]) / safe_std[index]
     mapped = np.where(adjusted[index], stage_mean + z * stage_std, scores)
-    mapped = np.clip(mapped, MIN_CRITERION_SCORE, MAX_CRITERION_SCORE)
-    return dict(zip(review_ids.tolist(), mapped.tolist(), strict=True))
+    return np.clip(mapped, MIN_CRITERION_SCORE, MAX_CRITERION_SCORE)
 
 
 def severity(reviews: Sequence[RawReview]) -> dict[int, float]:

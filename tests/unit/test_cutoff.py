@@ -162,3 +162,29 @@ def test_a_changed_answer_marks_only_its_submission_for_recomputing(db, stage_wi
     assert stale == [people[4].id]
     row = decisions.ranking_page(db, stage=stage, now=utcnow()).rows[-1]
     assert (row.code, row.check_pending) == (people[4].code, True)
+
+
+@pytest.mark.parametrize("stage_wide", [0, 10_000], ids=["whole stage marked", "per review"])
+def test_renormalising_a_stage_leaves_the_ranking_in_step_either_way(db, stage_with_scores,
+                                                                     monkeypatch, stage_wide):
+    from recruit.domain import review_stats
+
+    stage, people = stage_with_scores
+    # Scores normalised some time ago, now out of date: every review stands at 2.
+    for review in db.scalars(sa.select(Review)):
+        review.score_normalised = 2.0
+    db.flush()
+    assert {r.score for r in decisions.ranking_page(db, stage=stage, now=utcnow()).rows} == {2.0}
+    monkeypatch.setattr(review_stats, "_STAGE_WIDE", stage_wide)
+    changed = review_stats.renormalise_stage(db, stage=stage)
+    assert changed == db.scalar(sa.select(sa.func.count()).select_from(Review))
+    page = decisions.ranking_page(db, stage=stage, now=utcnow())
+    reviews, normalised, answers = decisions._raw_reviews(
+        db, stage=stage, candidacy_ids=[p.id for p in people])
+    # Every reviewer scored everyone alike here, so normalising gives the raw scores back.
+    assert normalised == {r.review_id: pytest.approx(r.score) for r in reviews}
+    expected = scoring.candidate_scores(reviews, normalised, answer_to_candidacy=answers)
+    for row in page.rows:
+        candidacy = next(p for p in people if p.code == row.code)
+        assert row.score == pytest.approx(expected[candidacy.id].score)
+    assert page.rows[0].code == people[0].code

@@ -74,6 +74,27 @@ def test_purge_erases_exactly_the_identities_of_long_finished_candidacies(db, pe
         assert (_identity_of(db, user) is None) == (name in PURGED), name
 
 
+def test_purge_erases_old_profiles_that_led_to_no_candidacy_unless_on_the_waitlist(db, people):
+    from recruit.models import WaitlistEntry
+
+    def profile_only(days: int, waiting: bool = False):
+        user = make_user(db, role=Role.APPLICANT)
+        identity = store_identity(db, user=user, fields={"first": "Olga", "last": "Sidorova"})
+        identity.updated_at = NOW - timedelta(days=days)
+        if waiting:
+            db.add(WaitlistEntry(user_id=user.id, created_at=NOW - timedelta(days=days)))
+        db.flush()
+        return user
+
+    failed_long_ago, failed_lately, waiting = profile_only(100), profile_only(5), profile_only(
+        100, waiting=True)
+    result = ops.purge_identities(db, older_than=timedelta(days=30), now=NOW)
+    assert failed_long_ago.id in result.user_ids
+    assert {failed_lately.id, waiting.id}.isdisjoint(result.user_ids)
+    assert _identity_of(db, failed_long_ago) is None
+    assert _identity_of(db, failed_lately) is not None and _identity_of(db, waiting) is not None
+
+
 def test_purge_keeps_the_pseudonymous_records(db, people):
     before = db.scalar(sa.select(sa.func.count()).select_from(Candidacy))
     ops.purge_identities(db, older_than=timedelta(days=30), now=NOW)
