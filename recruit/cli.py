@@ -334,10 +334,9 @@ def demo_load():
     """Load the shipped questionnaires, an open campaign and staff accounts (idempotent)."""
     from recruit.db import get_db
     from recruit.domain.demo import load_demo
-    from recruit.vault import get_vault
 
     session = get_db()
-    created = load_demo(session, vault=get_vault())
+    created = load_demo(session)
     session.commit()
     if created:
         click.echo("Demo accounts (passwords are shown only this once):")

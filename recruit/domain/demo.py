@@ -8,10 +8,10 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from recruit import vault
 from recruit.db import utcnow
-from recruit.domain import accounts, applications, intake, tracks
-from recruit.models import Campaign, CampaignReviewer, Candidacy, Identity, Role
-from recruit.vault import Vault
+from recruit.domain import accounts, applications, tracks
+from recruit.models import Campaign, CampaignReviewer, Candidacy, Role
 
 # Made-up people for the demo wave; their answers mention some of them, so the custodian's
 # redaction queue has work too.
@@ -50,7 +50,7 @@ def _demo_text(rng_seed: int, words: int) -> str:
     return " ".join(out)
 
 
-def _load_applicants(db: Session, *, campaign: Campaign, now, vault: Vault) -> str | None:
+def _load_applicants(db: Session, *, campaign: Campaign, now) -> str | None:
     """Demo applicants who submitted stage 1; returns their shared password if created now."""
     if db.scalar(select(Candidacy.id).where(Candidacy.campaign_id == campaign.id).limit(1)):
         return None
@@ -60,24 +60,21 @@ def _load_applicants(db: Session, *, campaign: Campaign, now, vault: Vault) -> s
         user = accounts.register_applicant(db, email=f"applicant{n:02d}@demo.example.org",
                                            password=password, locale="ru")
         user.email_confirmed_at = now
-        fields = {"first": first, "middle": middle, "last": last, "city": city,
-                  "birth_date": f"199{n % 10}-0{1 + n % 9}-1{n % 9}", "citizenship": "RU",
-                  "phone": f"+7 912 555-0{n:01d}-{10 + n}"}
-        db.add(Identity(user_id=user.id, sealed=vault.seal(fields)))
+        vault.store_identity(db, user=user, fields={
+            "first": first, "middle": middle, "last": last, "city": city,
+            "birth_date": f"199{n % 10}-0{1 + n % 9}-1{n % 9}", "citizenship": "RU",
+            "phone": f"+7 912 555-0{n:01d}-{10 + n}"})
         candidacy = applications.apply(db, user=user, campaign=campaign, now=now)
         submission = applications.start_stage(db, candidacy=candidacy, stage=stage, now=now)
         for answer, task in zip(submission.answers, stage.tasks, strict=True):
             text = _demo_text(n + task.position, task.min_words + 10)
             if n % 3 == 0 and task.position == 1:
                 text += f"\n\nС уважением,\n{first} {last}"
-            answer.text, answer.version, answer.saved_at = text, 1, now
-        submission.submitted_at = now
-        candidacy.state = "submitted"
-        db.flush()
-        intake.accept_submission(db, submission=submission, identity={
-            "first": first, "middle": middle, "last": last, "city": city},
-            reviews_per_answer=campaign.reviews_per_answer, now=now)
+            applications.save_answer(db, answer=answer, text=text, base_version=answer.version,
+                                     now=now)
+        applications.submit_stage(db, submission=submission, now=now)
     return password
+
 
 STAFF = (
     ("custodian@demo.example.org", Role.COORDINATOR, True),
@@ -88,7 +85,7 @@ STAFF = (
 )
 
 
-def load_demo(db: Session, *, vault: Vault) -> list[tuple[str, str, str]]:
+def load_demo(db: Session) -> list[tuple[str, str, str]]:
     """Load what is missing; returns (e-mail, role, password) of accounts created now."""
     tracks.load_shipped(db)
     now = utcnow()
@@ -107,7 +104,7 @@ def load_demo(db: Session, *, vault: Vault) -> list[tuple[str, str, str]]:
         if role is Role.REVIEWER:
             db.add(CampaignReviewer(campaign_id=campaign.id, user_id=user.id))
     db.flush()
-    password = _load_applicants(db, campaign=campaign, now=now, vault=vault)
+    password = _load_applicants(db, campaign=campaign, now=now)
     if password:
         created.append((f"applicant01…{len(DEMO_PEOPLE):02d}@demo.example.org", "applicant",
                         password))

@@ -45,6 +45,22 @@ def test_demo_prints_passwords_once_and_they_work(fresh_app):
     assert client.get("/coordinate/").status_code == 200
 
 
+def test_demo_applicants_have_submitted_stage_one_and_signed_names_are_redacted(fresh_app):
+    from recruit.models import Answer, Candidacy
+
+    run(fresh_app, "demo", "load")
+    with fresh_app.app_context():
+        db = get_db()
+        states = db.scalars(sa.select(Candidacy.state)).all()
+        assert states == ["submitted"] * 8
+        answers = db.scalars(sa.select(Answer)).all()
+        assert answers and all(a.check_status in ("released", "pending") for a in answers)
+        # Applicants 3 and 6 sign their first answer with their names.
+        signed = [a for a in answers if "С уважением" in a.text]
+        assert {"Лебедева", "Мкртчян"} <= {a.text.split()[-1] for a in signed}
+        assert all(a.text.split()[-1] not in a.redacted_text for a in signed)
+
+
 def test_users_create_and_custodian_handover_is_audited(fresh_app):
     result = run(fresh_app, "users", "create", "--email", "Anna@Example.org", "--role",
                  "coordinator", "--custodian")
