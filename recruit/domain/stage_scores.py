@@ -103,9 +103,8 @@ def mark_all_stale(db: Session) -> None:
 def mark_stage_stale(db: Session, *, stage_id: int) -> None:
     """Mark every stored result of one stage for recomputation (after a stage-wide change)."""
     table = Submission.__table__
-    db.connection().execute(table.update()
-                            .where(table.c.stage_id == stage_id, table.c.scores_at.is_not(None))
-                            .values(scores_at=None))
+    db.execute(table.update().where(table.c.stage_id == stage_id, table.c.scores_at.is_not(None))
+               .values(scores_at=None))
 
 
 # -- keeping results in step with writes --------------------------------------------------------
