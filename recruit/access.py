@@ -12,7 +12,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import abort
+from flask import abort, current_app
 from flask_login import current_user
 
 from recruit.models import Role
@@ -149,9 +149,7 @@ def guard(predicate: Callable[[Any], bool]) -> Callable:
         @wraps(view)
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
-                from recruit.web.auth import login_manager
-
-                return login_manager.unauthorized()
+                return current_app.login_manager.unauthorized()
             if not predicate(current_user):
                 abort(403)
             return view(*args, **kwargs)

@@ -27,6 +27,8 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from werkzeug.local import LocalProxy
 
+from recruit.errors import render_error
+
 EXTENSION = "recruit.limiter"
 
 
@@ -114,6 +116,4 @@ def init_app(app) -> None:
     def _too_many(exc):
         if _wants_json():
             return {"error": "rate_limit", "message": message()}, 429
-        from recruit.web import render_error
-
         return render_error(429, message())

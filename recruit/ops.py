@@ -1,6 +1,6 @@
 """Operations: backup and restore of the database, and the retention purge of identities.
 
-No Flask here: the CLI in recruit/cli_ops.py passes the database URL, the session and the time.
+No Flask here: the CLI in recruit/cli/ops.py passes the database URL, the session and the time.
 """
 
 from __future__ import annotations

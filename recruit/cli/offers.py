@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import click
-from flask.cli import with_appcontext
-
-from recruit.cli import cli
+from flask.cli import AppGroup, with_appcontext
 
 
-@cli.group()
+@click.group(cls=AppGroup)
 def offers():
     """Offers to candidates."""
 

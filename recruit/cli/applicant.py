@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import click
-from flask.cli import with_appcontext
+from flask.cli import AppGroup, with_appcontext
 
 from recruit import clock
-from recruit.cli import cli
 from recruit.db import get_db
 
 
-@cli.group()
+@click.group(cls=AppGroup)
 def stages():
     """Stages applicants are taking."""
 
@@ -27,7 +26,7 @@ def stages_close_expired():
     click.echo(f"Submitted {count} expired stage(s).")
 
 
-@cli.group()
+@click.group(cls=AppGroup)
 def waitlist():
     """The waitlist of applicants waiting for a wave."""
 

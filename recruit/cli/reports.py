@@ -10,10 +10,9 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import with_appcontext
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
-from recruit.cli import cli
 from recruit.db import get_db
 from recruit.domain import audit
 from recruit.models import Campaign
@@ -27,7 +26,7 @@ def _campaign(key: str) -> Campaign:
     return campaign
 
 
-@cli.group()
+@click.group(cls=AppGroup)
 def reports():
     """PDF letters and reports."""
 

@@ -6,10 +6,9 @@ import sys
 
 import click
 from flask import current_app
-from flask.cli import with_appcontext
+from flask.cli import AppGroup, with_appcontext
 
 from recruit import ROOT
-from recruit.cli import cli
 
 
 def _seed_module():
@@ -21,7 +20,7 @@ def _seed_module():
     return seed
 
 
-@cli.group()
+@click.group(cls=AppGroup)
 def bench():
     """Benchmark data (see bench/README.md)."""
 

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import click
-from flask.cli import with_appcontext
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
-from recruit.cli import cli
 from recruit.db import get_db, utcnow
 from recruit.domain import assignment, review_stats
 from recruit.models import Campaign
 
 
-@cli.group()
+@click.group(cls=AppGroup)
 def scores():
     """Review scores."""
 
@@ -35,7 +34,7 @@ def scores_normalise(campaign_key):
         click.echo(f"{campaign.key}: {changed} normalised scores changed")
 
 
-@cli.group()
+@click.group(cls=AppGroup)
 def review():
     """Review hand-out."""
 

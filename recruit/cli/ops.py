@@ -9,10 +9,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from recruit.cli import cli
 
-
-@cli.command("backup")
+@click.command("backup")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @with_appcontext
 def backup_command(file):
@@ -27,7 +25,7 @@ def backup_command(file):
                "instance's ENCRYPTION_KEYS with it: identities cannot be read without them.")
 
 
-@cli.command("restore")
+@click.command("restore")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--force", is_flag=True,
               help="Overwrite a database that already holds data.")
@@ -46,7 +44,7 @@ def restore_command(file, force):
     click.echo(f"Database restored from {file}. Restart the web and mail workers.")
 
 
-@cli.command("purge")
+@click.command("purge")
 @click.option("--older-than", "days", type=click.IntRange(min=0), required=True,
               help="Erase identities of candidacies finished more than DAYS days ago, and "
                    "profiles unchanged for DAYS days that led to no candidacy.")

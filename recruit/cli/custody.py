@@ -6,9 +6,7 @@ import json
 from pathlib import Path
 
 import click
-from flask.cli import with_appcontext
-
-from recruit.cli import cli
+from flask.cli import AppGroup, with_appcontext
 
 
 def _read_identity(path: Path) -> dict[str, str]:
@@ -35,7 +33,7 @@ def _read_identity(path: Path) -> dict[str, str]:
     return {k: v or "" for k, v in data.items()}
 
 
-@cli.command("redact", with_appcontext=False)
+@click.command("redact")
 @click.option("--identity", "identity_file", required=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="JSON object with any of: first, last, middle, email, phone, city, vk, "
@@ -53,7 +51,7 @@ def redact_command(identity_file, text_file):
     click.echo(json.dumps({"text": result.text, "spans": spans}, ensure_ascii=False, indent=2))
 
 
-@cli.group()
+@click.group(cls=AppGroup)
 def custody():
     """The custodian's check of redacted answers."""
 

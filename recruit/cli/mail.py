@@ -1,0 +1,38 @@
+"""`recruit mail`: the outbox and its workers."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+
+import click
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
+
+
+@click.group(cls=AppGroup)
+def mail():
+    """The outbox."""
+
+
+@mail.command("worker")
+@click.option("--once", is_flag=True, help="Send what is due, then stop.")
+@click.option("--interval", default=2.0, show_default=True, help="Seconds between polls.")
+@with_appcontext
+def mail_worker(once, interval):
+    """Drain the outbox; several workers may run at once."""
+    from recruit import mail as mail_module
+    from recruit.db import get_db
+
+    sender = mail_module.make_sender(current_app.config)
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    session = get_db()
+    while True:
+        sent, failed = mail_module.deliver(session, sender=sender, worker=worker)
+        if sent or failed:
+            click.echo(f"sent {sent}, failed {failed}")
+        if once:
+            break
+        time.sleep(interval)
+
