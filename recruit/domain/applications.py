@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from recruit import vault
-from recruit.domain import audit, intake
+from recruit.domain import audit, intake, notify
 from recruit.domain.eligibility import Outcome, Rules, check
 from recruit.domain.pipeline import TRANSITIONS, Event, State, transition
 from recruit.domain.pseudonyms import new_candidacy_code
@@ -331,6 +331,7 @@ def submit_stage(db: Session, *, submission: Submission, now: datetime,
     intake.accept_submission(db, submission=submission,
                              identity=identity.for_redaction() if identity else None,
                              reviews_per_answer=candidacy.campaign.reviews_per_answer, now=now)
+    notify.stage_submitted(db, submission=submission)
     db.flush()
     return True
 

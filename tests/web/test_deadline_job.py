@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from recruit import ROOT, clock
 from recruit.db import get_db
 from recruit.domain import applications, tracks
-from recruit.models import Answer, Candidacy, Role, Submission, User
+from recruit.models import Answer, Candidacy, OutboxMessage, Role, Submission, User
 from tests.conftest import TEST_KEY, Client
 from tests.factories import make_user, wave_with_expired_stages
 
@@ -54,6 +54,12 @@ def test_two_deadline_jobs_at_once_hand_in_every_stage_exactly_once(fresh_app, t
         drafts = db.scalars(sa.select(Answer).where(Answer.text.like("draft %"))).all()
         assert len(drafts) == 40
         assert all(a.redacted_text == a.text and a.check_status == "released" for a in drafts)
+        # Each applicant is told once that the drafts were handed in.
+        receipts = db.scalars(sa.select(OutboxMessage)
+                              .where(OutboxMessage.template == "stage_submitted")).all()
+        assert len(receipts) == 40 == len({m.to_address for m in receipts})
+        assert all("ran out" in m.body_text and "nothing you saved is lost" in m.body_text
+                   for m in receipts)
 
 
 def test_the_job_commits_in_batches_of_the_given_size(fresh_app):
@@ -258,3 +264,25 @@ def test_a_save_after_the_deadline_is_refused_in_russian_and_changes_nothing(
     db.expire_all()
     assert (answer.text, answer.version) == ("Последний черновик", 1)
     assert submission.submitted_at is None  # the job, not a refused save, hands it in
+
+
+def test_the_receipt_of_a_stage_handed_in_by_hand_is_in_the_applicants_language(db):
+    now = clock.now()
+    tracks.load_shipped(db)
+    wave = tracks.create_campaign(db, track_key="support-agent", key="receipt-ru",
+                                  opens_at=now - timedelta(days=1),
+                                  closes_at=now + timedelta(days=1))
+    user = make_user(db, role=Role.APPLICANT, locale="ru")
+    candidacy = applications.apply(db, user=user, campaign=wave, now=now)
+    submission = applications.start_stage(db, candidacy=candidacy, stage=wave.stages[0],
+                                          now=now)
+    for answer in submission.answers:
+        applications.save_answer(db, answer=answer, text="слово " * answer.task.min_words,
+                                 base_version=0, now=now)
+    assert applications.submit_stage(db, submission=submission, now=now) is True
+    receipt = db.scalar(sa.select(OutboxMessage).where(OutboxMessage.to_address == user.email,
+                                                       OutboxMessage.template ==
+                                                       "stage_submitted"))
+    assert receipt.subject.startswith("Ответы на этап 1 получены")
+    assert "Вы отправили ответы на этап" in receipt.body_text
+    assert "проверяющим" in receipt.body_text and "истекло" not in receipt.body_text
