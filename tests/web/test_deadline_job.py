@@ -236,17 +236,21 @@ def test_pages_that_close_a_stage_take_the_write_lock_on_get(fresh_app, db_kind)
         assert get_db().get(Candidacy, candidacy.id).state == "submitted"
 
 
-def test_a_save_after_the_deadline_is_refused_in_russian_and_changes_nothing(
-        client, db, monkeypatch):
-    now = clock.now()
+def _russian_applicant_in_stage(db, *, now):
     tracks.load_shipped(db)
-    wave = tracks.create_campaign(db, track_key="support-agent", key="late-ru",
+    wave = tracks.create_campaign(db, track_key="support-agent", key="ru-wave",
                                   opens_at=now - timedelta(days=1),
                                   closes_at=now + timedelta(days=1))
     user = make_user(db, role=Role.APPLICANT, locale="ru")
     candidacy = applications.apply(db, user=user, campaign=wave, now=now)
-    submission = applications.start_stage(db, candidacy=candidacy, stage=wave.stages[0],
+    return user, applications.start_stage(db, candidacy=candidacy, stage=wave.stages[0],
                                           now=now)
+
+
+def test_a_save_after_the_deadline_is_refused_in_russian_and_changes_nothing(
+        client, db, monkeypatch):
+    now = clock.now()
+    user, submission = _russian_applicant_in_stage(db, now=now)
     answer = submission.answers[0]
     applications.save_answer(db, answer=answer, text="Последний черновик", base_version=0,
                              now=now)
@@ -268,14 +272,7 @@ def test_a_save_after_the_deadline_is_refused_in_russian_and_changes_nothing(
 
 def test_the_receipt_of_a_stage_handed_in_by_hand_is_in_the_applicants_language(db):
     now = clock.now()
-    tracks.load_shipped(db)
-    wave = tracks.create_campaign(db, track_key="support-agent", key="receipt-ru",
-                                  opens_at=now - timedelta(days=1),
-                                  closes_at=now + timedelta(days=1))
-    user = make_user(db, role=Role.APPLICANT, locale="ru")
-    candidacy = applications.apply(db, user=user, campaign=wave, now=now)
-    submission = applications.start_stage(db, candidacy=candidacy, stage=wave.stages[0],
-                                          now=now)
+    user, submission = _russian_applicant_in_stage(db, now=now)
     for answer in submission.answers:
         applications.save_answer(db, answer=answer, text="слово " * answer.task.min_words,
                                  base_version=0, now=now)
