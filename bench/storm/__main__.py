@@ -540,6 +540,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="the deadline job's grace period (seconds)")
     parser.add_argument("--quick", action="store_true",
                         help="CI: 30 s, 40 applicants, saves every 3 s, each set-up once")
+    parser.add_argument("--keep-going", action="store_true",
+                        help="run every step even after one did not hold (the whole curve)")
     parser.add_argument("--json", type=Path, default=Path("bench/storm-results.json"))
     parser.add_argument("--keep", type=Path, help="copy each run's folder (logs) here")
     args = parser.parse_args(argv)
@@ -551,6 +553,7 @@ def main(argv: list[str] | None = None) -> int:
     steps = [args.applicants] if args.applicants else [int(n) for n in args.steps.split(",")]
     outcomes: list[Outcome] = []
     knees: dict[str, int | None] = {}
+    broken: set[str] = set()
     for setup in setups:
         knees[setup] = None
         for n in steps:
@@ -562,9 +565,13 @@ def main(argv: list[str] | None = None) -> int:
             outcome = run_storm(options)
             outcomes.append(outcome)
             print(report(outcome), flush=True)
-            if not outcome.holds:
-                break
-            knees[setup] = n
+            # The knee is the last N of an unbroken run of holding steps.
+            if outcome.holds and setup not in broken:
+                knees[setup] = n
+            elif not outcome.holds:
+                broken.add(setup)
+                if not args.keep_going:
+                    break
     summary = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "cpus": os.cpu_count(),
                "p99_limit_ms": P99_LIMIT_MS, "knees": knees,
                "runs": [_outcome_json(o) for o in outcomes]}
