@@ -122,6 +122,16 @@ class Outcome:
         return entry["p99"] if entry else None
 
     @property
+    def web_cpu_ms_per_request(self) -> float | None:
+        """gunicorn's CPU time per request served (ms): what a request costs, however busy
+        the machine was; cores ÷ this = the requests/s the web tier can serve."""
+        requests = sum(e["requests"] for e in self.stats.values())
+        cores = self.cpu.get("cores", {}).get("gunicorn")
+        if not requests or cores is None or not self.cpu.get("seconds"):
+            return None
+        return round(1000 * cores * self.cpu["seconds"] / requests, 2)
+
+    @property
     def holds(self) -> bool:
         """Passed, no failed request at all, p99 autosave within the limit."""
         failures = sum(e["failures"] for e in self.stats.values())
@@ -203,6 +213,7 @@ class CpuSampler(threading.Thread):
             "machine_busy_p90": round(100 * busy[int(0.9 * (len(busy) - 1))], 1),
             "cores": {name: round(t / self.TICK / seconds, 2)
                       for name, t in sorted(self.per_part.items())},
+            "seconds": round(seconds, 1),
         }
 
 
@@ -512,7 +523,8 @@ def report(outcome: Outcome) -> str:
         f"{outcome.server_errors or 0}; other problems: {outcome.problems or 0}",
         f"   CPU: machine busy {outcome.cpu.get('machine_busy_mean', 0)} % "
         f"(p90 {outcome.cpu.get('machine_busy_p90', 0)} %); cores used: "
-        f"{outcome.cpu.get('cores', {})}",
+        f"{outcome.cpu.get('cores', {})}; web CPU per request: "
+        f"{outcome.web_cpu_ms_per_request or 0:.1f} ms",
     ]
     lines += [f"   lost: {example}" for example in outcome.lost_examples[:5]]
     return "\n".join(lines)
@@ -520,7 +532,8 @@ def report(outcome: Outcome) -> str:
 
 def _outcome_json(outcome: Outcome) -> dict:
     data = {k: v for k, v in vars(outcome).items()}
-    data.update(passed=outcome.passed, holds=outcome.holds, autosave_p99=outcome.autosave_p99)
+    data.update(passed=outcome.passed, holds=outcome.holds, autosave_p99=outcome.autosave_p99,
+                web_cpu_ms_per_request=outcome.web_cpu_ms_per_request)
     return data
 
 

@@ -76,7 +76,8 @@ def seed_world(engine: sa.Engine, *, applicants: int, pool: int, reviewers: int,
     started = time.perf_counter()
     report = pool_seed.seed(engine, applicants=pool, keys=keys, random_seed=random_seed,
                             unreviewed=0.9)
-    rng = random.Random(random_seed)
+    # Not the pool's seed: the same stream would draw the pool's answer tokens again.
+    rng = random.Random(random_seed + 1_000_003)
     vault = Vault(keys)
     now = utcnow()
     password_hash = hash_password(pool_seed.PASSWORD)
