@@ -33,6 +33,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -325,7 +326,8 @@ def run_storm(options: Options) -> Outcome:
         outcome.submitted_by_hand = len(result.get("submitted_by_hand", []))
 
         say("draining: the deadline job until every stage is in, then the mail …")
-        _drain(app, world, crons, options, outcome, deadline=deadline)
+        _drain(app, world, crons, [p for p in started if p.log.name.startswith("mail-")],
+               options, outcome, deadline=deadline)
         for process in reversed(started):
             process.stop()
         started.clear()
@@ -416,8 +418,8 @@ def _outbox_left(app) -> int:
             OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None))) or 0
 
 
-def _drain(app, world, crons: list[DeadlineCron], options: Options, outcome: Outcome, *,
-           deadline: float) -> None:
+def _drain(app, world, crons: list[DeadlineCron], mail_workers: list[Process],
+           options: Options, outcome: Outcome, *, deadline: float) -> None:
     limit = time.monotonic() + options.drain_limit
     while time.monotonic() < limit and _open_stages(app, world):
         time.sleep(1)
@@ -433,6 +435,10 @@ def _drain(app, world, crons: list[DeadlineCron], options: Options, outcome: Out
     outcome.job_seconds = round(sum(run.seconds for run in runs), 1)
     mail_started = time.monotonic()
     while time.monotonic() < limit and _outbox_left(app):
+        dead = [w.log.name for w in mail_workers if w.proc.poll() is not None]
+        if dead:
+            outcome.error = f"mail worker(s) exited: {', '.join(dead)}"
+            break
         time.sleep(1)
     outcome.mail_seconds = round(time.monotonic() - mail_started, 1)
 
@@ -558,6 +564,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=Path("bench/storm-results.json"))
     parser.add_argument("--keep", type=Path, help="copy each run's folder (logs) here")
     args = parser.parse_args(argv)
+    # SIGTERM, and SIGINT even when a shell started us in the background with it ignored,
+    # must unwind through the finally blocks that stop the servers.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     setups = ("embedded", "scaleout") if args.setup == "both" else (args.setup,)
     if args.quick:
         args.applicants = args.applicants or 40

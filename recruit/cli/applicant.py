@@ -8,7 +8,7 @@ import click
 from flask.cli import AppGroup, with_appcontext
 
 from recruit import clock
-from recruit.cli.common import progress
+from recruit.cli.common import progress, when_unlocked
 from recruit.db import get_db, will_write
 
 
@@ -38,17 +38,27 @@ def stages_close_expired(batch, grace):
     will_write()
     db = get_db()
     cutoff = clock.now() - timedelta(seconds=grace)
-    due = db.scalar(select(func.count()).select_from(Submission).where(
-        Submission.submitted_at.is_(None), Submission.deadline_at <= cutoff)) or 0
-    db.commit()
+
+    def count_due() -> int:
+        due = db.scalar(select(func.count()).select_from(Submission).where(
+            Submission.submitted_at.is_(None), Submission.deadline_at <= cutoff)) or 0
+        db.commit()
+        return due
+
+    due = when_unlocked(count_due, session=db)
     total = 0
     with progress(length=due, label="Closing expired stages") as bar:
         while True:
-            count = applications.close_expired(db, now=clock.now(), limit=batch,
-                                               skip_locked=True,
-                                               grace=timedelta(seconds=grace))
-            # One batch per transaction: other writers (autosaves) get the lock in between.
-            db.commit()
+
+            def one_batch() -> int:
+                done = applications.close_expired(db, now=clock.now(), limit=batch,
+                                                  skip_locked=True,
+                                                  grace=timedelta(seconds=grace))
+                # One batch per transaction: other writers (autosaves) get the lock between.
+                db.commit()
+                return done
+
+            count = when_unlocked(one_batch, session=db)
             total += count
             bar.update(count)
             if count == 0:
