@@ -51,10 +51,8 @@ from bench.storm.services import DeadlineCron, Gunicorn, Process, Redis, SmtpSin
 
 P99_LIMIT_MS = 300
 SETUPS = {
-    "embedded": {"workers": 2, "mail_workers": 1, "database": "sqlite", "redis": False,
-                 "batch": 5},
-    "scaleout": {"workers": 4, "mail_workers": 2, "database": "postgresql", "redis": True,
-                 "batch": 20},
+    "embedded": {"workers": 2, "mail_workers": 1, "database": "sqlite", "redis": False},
+    "scaleout": {"workers": 4, "mail_workers": 2, "database": "postgresql", "redis": True},
 }
 
 
@@ -283,7 +281,7 @@ def run_storm(options: Options) -> Outcome:
                      cookie_name=app.config["SESSION_COOKIE_NAME"])
         (folder / "plan.json").write_text(json.dumps(plan))
 
-        job_args = ("--grace", str(options.grace), "--batch", str(setup["batch"]))
+        job_args = ("--grace", str(options.grace))
         every = max(3.0, min(10.0, options.tail / 4))
         mono_deadline = time.monotonic() + (deadline - time.time())
         for n, host in enumerate(("host-a", "host-b")):

@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from recruit import ROOT, clock
+from recruit.cli import cli
 from recruit.db import get_db
 from recruit.domain import applications, tracks
 from recruit.models import Answer, Candidacy, OutboxMessage, Role, Submission, User
@@ -283,3 +284,24 @@ def test_the_receipt_of_a_stage_handed_in_by_hand_is_in_the_applicants_language(
     assert receipt.subject.startswith("Ответы на этап 1 получены")
     assert "Вы отправили ответы на этап" in receipt.body_text
     assert "проверяющим" in receipt.body_text and "истекло" not in receipt.body_text
+
+
+def test_on_sqlite_the_job_leaves_the_write_lock_free_between_small_batches(
+        fresh_app, db_kind, monkeypatch):
+    """SQLite's waiting writers poll for the lock: a job taking it again at once would starve
+    the site's saves for as long as it runs (the storm saw reviews wait past the busy
+    timeout). PostgreSQL locks rows and needs no pause."""
+    from recruit.cli import applicant as command
+
+    wave_with_expired_stages(fresh_app, 12, texts=False)
+    pauses: list[float] = []
+    monkeypatch.setattr(command.time, "sleep", pauses.append)
+    result = fresh_app.test_cli_runner().invoke(cli, ["stages", "close-expired",
+                                                      "--grace", "0"])
+    assert result.exit_code == 0, result.output
+    assert "Submitted 12 expired stage(s)." in result.output
+    if db_kind == "sqlite":
+        assert len(pauses) == 3  # batches of 5, 5 and 2, a pause after each
+        assert all(0 <= p <= 1.0 for p in pauses)
+    else:
+        assert pauses == []
