@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import sqlalchemy as sa
 from flask import current_app, g, has_app_context, has_request_context, request
 from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -149,3 +157,21 @@ def get_db() -> Session:
 def get_engine() -> sa.Engine:
     """The engine of the current app."""
     return current_app.extensions["recruit.engine"]
+
+
+def when_unlocked(work: Callable[[], T], *, session: Session, attempts: int = 6,
+                  wait: float = 2.0) -> T:
+    """Run ``work``; when the database stays locked past its busy timeout (SQLite, while a
+    long writer such as the deadline job holds the lock), roll back and try again, at most
+    ``attempts`` times. For workers and jobs: one that gave up at the first "database is
+    locked" would stop sending mail or closing stages until someone restarted it."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return work()
+        except OperationalError as exc:
+            session.rollback()
+            if "locked" not in str(exc.orig) or attempt == attempts:
+                raise
+            log.warning("database busy (%s); trying again in %.0f s", exc.orig, wait)
+            time.sleep(wait)
+    raise AssertionError("unreachable")  # pragma: no cover

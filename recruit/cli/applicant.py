@@ -9,8 +9,8 @@ import click
 from flask.cli import AppGroup, with_appcontext
 
 from recruit import clock
-from recruit.cli.common import progress, when_unlocked
-from recruit.db import get_db, will_write
+from recruit.cli.common import progress
+from recruit.db import get_db, when_unlocked, will_write
 
 
 @click.group(cls=AppGroup)

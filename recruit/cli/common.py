@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, TypeVar
+from typing import IO
 
 import click
-from sqlalchemy.exc import OperationalError
 
 from recruit import ROOT
-
-T = TypeVar("T")
 
 
 def instance_path() -> Path:
@@ -82,24 +78,3 @@ def follow(bar) -> Callable[[int, int], None]:
         bar.update(done - bar.pos)
 
     return advance
-
-
-def when_unlocked(work: Callable[[], T], *, session, attempts: int = 6,
-                  wait: float = 2.0) -> T:
-    """Run ``work``; when the database stays locked past its busy timeout (SQLite, a long
-    writer such as the deadline job), roll back and try again, at most ``attempts`` times.
-
-    A worker or job that gave up at the first "database is locked" would stop sending mail or
-    closing stages until someone restarted it.
-    """
-    for attempt in range(1, attempts + 1):
-        try:
-            return work()
-        except OperationalError as exc:
-            session.rollback()
-            if "locked" not in str(exc.orig) or attempt == attempts:
-                raise
-            click.echo(f"The database is busy ({exc.orig}); trying again in {wait:.0f} s.",
-                       err=True)
-            time.sleep(wait)
-    raise AssertionError("unreachable")  # pragma: no cover

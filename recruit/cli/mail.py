@@ -10,7 +10,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from recruit.cli.common import when_unlocked
+from recruit.db import when_unlocked
 
 
 @click.group(cls=AppGroup)

@@ -8,7 +8,8 @@ import sqlite3
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from recruit.cli import cli, common
+from recruit import db as db_module
+from recruit.cli import cli
 from recruit.db import get_db, utcnow
 from recruit.models import OutboxMessage, Role
 from tests.factories import make_user
@@ -30,7 +31,7 @@ def _locked() -> OperationalError:
 
 
 def test_work_is_tried_again_after_a_lock_timeout(monkeypatch):
-    monkeypatch.setattr(common.time, "sleep", lambda _s: None)
+    monkeypatch.setattr(db_module.time, "sleep", lambda _s: None)
     session, calls = Session(), []
 
     def work():
@@ -39,25 +40,25 @@ def test_work_is_tried_again_after_a_lock_timeout(monkeypatch):
             raise _locked()
         return "done"
 
-    assert common.when_unlocked(work, session=session) == "done"
+    assert db_module.when_unlocked(work, session=session) == "done"
     assert len(calls) == 3 and session.rollbacks == 2
 
 
 def test_other_database_errors_and_a_lock_that_never_ends_are_not_hidden(monkeypatch):
-    monkeypatch.setattr(common.time, "sleep", lambda _s: None)
+    monkeypatch.setattr(db_module.time, "sleep", lambda _s: None)
 
     def broken():
         raise OperationalError("SELECT", {}, sqlite3.OperationalError("no such table: x"))
 
     with pytest.raises(OperationalError, match="no such table"):
-        common.when_unlocked(broken, session=Session())
+        db_module.when_unlocked(broken, session=Session())
 
     def locked():
         raise _locked()
 
     session = Session()
     with pytest.raises(OperationalError, match="locked"):
-        common.when_unlocked(locked, session=session, attempts=3)
+        db_module.when_unlocked(locked, session=session, attempts=3)
     assert session.rollbacks == 3
 
 
@@ -80,7 +81,7 @@ def test_the_mail_worker_survives_a_locked_database(fresh_app, monkeypatch):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(mail, "deliver", flaky)
-    monkeypatch.setattr(common.time, "sleep", lambda _s: None)
+    monkeypatch.setattr(db_module.time, "sleep", lambda _s: None)
     result = fresh_app.test_cli_runner().invoke(cli, ["mail", "worker", "--once"])
     assert result.exit_code == 0, result.output
     assert "sent 1" in result.output and len(attempts) == 2
