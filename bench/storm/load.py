@@ -349,6 +349,12 @@ def _json(text: str | None) -> dict:
     return value if isinstance(value, dict) else {}
 
 
+def _reset_autosave_stats(env: Environment) -> None:
+    for (name, _method), entry in env.stats.entries.items():
+        if name == "applicant: autosave":
+            entry.reset()
+
+
 def run(plan: dict) -> dict:
     """Run the people until the plan's end; return the figures."""
     PLAN.update(plan)
@@ -367,6 +373,11 @@ def run(plan: dict) -> dict:
     runner = env.create_local_runner()
     users = len(TABS) + len(plan["reviewers"]) + 1
     runner.start(users, spawn_rate=plan["spawn_rate"])
+    # Everyone opens the page in the first seconds, a stampede the last minutes of a real
+    # wave do not have (people have had the page open for an hour): the autosave figures
+    # start once all are in and have saved once.
+    settled = users / plan["spawn_rate"] + plan["save_every"] * 1.3
+    gevent.spawn_later(settled, _reset_autosave_stats, env)
     gevent.spawn_later(max(plan["end"] - time.time(), 1), runner.quit)
     runner.greenlet.join()
     stats = {}
