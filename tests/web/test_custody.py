@@ -149,7 +149,7 @@ def test_the_answer_page_shows_original_and_redacted_side_by_side(client, custod
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     assert "Евлампий" in page  # the original, for the custodian only
-    assert '<mark class="redacted">[name]</mark>' in page
+    assert '<mark class="redacted k-name">[name]</mark>' in page
     assert 'src="/static/custody.js"' in page and "<script>" not in page
 
 
