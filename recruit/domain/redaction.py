@@ -727,7 +727,8 @@ def _built_profile(items: tuple[tuple[str, str], ...]) -> _Profile:
         # its longer pieces standing alone ("petrov" of "ivan.petrov92").
         if len(local) >= 3:
             contacts.append(("email", _token_pattern(local)))
-        parts = {p for p in re.split(r"[\W_\d]+", local) if len(p) >= _MAILBOX_PART_MIN}
+        parts = {p for p in (*re.split(r"[^\w]|_", local), *re.split(r"[\W_\d]+", local))
+                 if len(p) >= _MAILBOX_PART_MIN}
         contacts += [("email", _token_pattern(p)) for p in sorted(parts - {local})]
     if get["phone"] and (pattern := _phone_pattern(get["phone"],
                                                    citizenship=get["citizenship"])):
