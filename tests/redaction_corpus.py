@@ -86,9 +86,7 @@ def _inflect(word: str, grammeme: str, case: str, gender: str | None = None) -> 
 def _patronymic(father: str, female: bool) -> str:
     if father.endswith("ий"):
         stem = father[:-2] + "ье"
-    elif father.endswith(("ей", "ай")):
-        stem = father[:-1] + "е"
-    elif father.endswith("ь"):
+    elif father.endswith(("ей", "ай")) or father.endswith("ь"):
         stem = father[:-1] + "е"
     elif father in ("Пётр", "Михаил"):
         stem = {"Пётр": "Петро", "Михаил": "Михайло"}[father]
@@ -192,7 +190,8 @@ def _contact_cases(rng: random.Random, p: Person) -> list[tuple[str, str, str]]:
         f"{local}[at]{host}[dot]{tld}", f"{local} at {host} dot {tld}",
         f"{local} @ {host} . {tld}", f"{spelled_local} собака {host} точка {tld}",
         f"{local} собака {cyr_host} точка {'ру' if tld == 'ru' else tld}",
-        f"{local} на {host}.{tld}", f"{local} в {host}.{tld}", f"{local} {{at}} {host} {{dot}} {tld}",
+        f"{local} на {host}.{tld}", f"{local} в {host}.{tld}",
+        f"{local} {{at}} {host} {{dot}} {tld}",
         f"{local} собачка {host}.{tld}", f"{local} (собака) {host} (точка) {tld}",
     ]
     for text in rng.sample(spelled, 6):

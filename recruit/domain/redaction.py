@@ -97,11 +97,13 @@ def redact(text: str, *, identity: Mapping[str, str | None] | None = None,
     found += (Span(kind="date", start=hit.start, end=hit.end, flag=not hit.own)
               for hit in redaction_dates.date_hits(text, birth=profile.birth,
                                                    today=today or date.today()))
-    for kind, finder in (("age", redaction_quasi.age_spans),
-                         ("affiliation", redaction_quasi.affiliation_spans),
-                         ("address", redaction_quasi.address_spans)):
-        found += (Span(kind=kind, start=start, end=end, flag=True)
-                  for start, end in finder(text))
+    # The applicant's own city counts as a place even where the dictionary does not know it.
+    cities = [(s.start, s.end) for s in found if s.kind == "city"]
+    quasi = (("age", redaction_quasi.age_spans(text)),
+             ("affiliation", redaction_quasi.affiliation_spans(text, places=cities)),
+             ("address", redaction_quasi.address_spans(text)))
+    for kind, stretches in quasi:
+        found += (Span(kind=kind, start=start, end=end, flag=True) for start, end in stretches)
     spans = _merge(found)
     found_names = [s for s in spans if s.kind == "name"]
     if found_names:

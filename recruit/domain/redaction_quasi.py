@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from pymorphy3.units import DictionaryAnalyzer
 
@@ -35,9 +35,11 @@ _AGE = re.compile(
 )
 
 # "Казанский федеральный университет": the adjectives before the word belong to the name.
-_ADJECTIVES = r"(?:[А-ЯЁ][а-яё-]+(?:ий|ый|ой|ая|ое|ого|ому|ом|ую|ым)\s+(?:[а-яё-]+(?:ий|ый|ой|ая|ое|ого|ому|ом|ую|ым)\s+){0,2})?"
+_ADJ_END = r"(?:ий|ый|ой|ая|ое|ого|ому|ом|ую|ым)"
+_ADJECTIVES = rf"(?:[А-ЯЁ][а-яё-]+{_ADJ_END}\s+(?:[а-яё-]+{_ADJ_END}\s+){{0,2}})?"
 _INSTITUTION = re.compile(
-    r"(?:(?<![\w])" + _ADJECTIVES + r"(?:школ|гимнази|лице|колледж|техникум|университет|институт|академи|"
+    r"(?:(?<![\w])" + _ADJECTIVES
+    + r"(?:школ|гимнази|лице|колледж|техникум|университет|институт|академи|"
     r"училищ|консерватори|вуз)[а-яё]*(?:\s*(?:№|N|номер)\s*\d+|\s+\d+)?"
     r"|(?<![\w])[А-ЯЁ][А-ЯЁа-яё]{0,6}(?:ГУ|ГТУ|ТУ|ФУ|ПУ|ЭУ|МУ|ИТМО|ВШЭ|МФТИ|МИФИ)(?![\w])"
     r"|(?<![\w])(?:ООО|ОАО|ЗАО|АО|ПАО|ИП|ГБУ|МБОУ|ГБОУ)\s*[«\"][^»\"]{1,60}[»\"]"
@@ -97,8 +99,10 @@ def _is_place(word: str) -> bool:
                for p in _morph().parse(word))
 
 
-def affiliation_spans(text: str) -> Iterator[tuple[int, int]]:
-    """A school, university or employer named together with a city."""
+def affiliation_spans(text: str, *,
+                      places: Iterable[tuple[int, int]] = ()) -> Iterator[tuple[int, int]]:
+    """A school, university or employer named together with a city (or one of ``places``)."""
+    known = list(places)
     for m in _INSTITUTION.finditer(text):
         lo = max(0, m.start() - _NEAR)
         hi = min(len(text), m.end() + _NEAR)
@@ -111,6 +115,7 @@ def affiliation_spans(text: str) -> Iterator[tuple[int, int]]:
                   and _is_place(c.group(1))]
         places += [(lo + c.start(1), lo + c.end(1)) for c in _LATIN_PLACE.finditer(text[lo:hi])
                    if lo + c.start(1) >= m.end()]
+        places += [p for p in known if lo <= p[0] and p[1] <= hi]
         if places:
             start = min(m.start(), *(p[0] for p in places))
             end = max(m.end(), *(p[1] for p in places))
