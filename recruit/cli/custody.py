@@ -11,6 +11,7 @@ from flask.cli import AppGroup, with_appcontext
 
 def _read_identity(path: Path) -> dict[str, str]:
     from recruit.domain.redaction import IDENTITY_KEYS
+    from recruit.domain.redaction_dates import parse_birth_date
 
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -30,14 +31,18 @@ def _read_identity(path: Path) -> dict[str, str]:
     if bad:
         raise click.BadParameter(f"values must be strings: {', '.join(bad)}",
                                  param_hint="--identity")
+    if data.get("birth_date") and parse_birth_date(data["birth_date"]) is None:
+        raise click.BadParameter(
+            f"birth_date must be a date written YYYY-MM-DD, not {data['birth_date']!r}",
+            param_hint="--identity")
     return {k: v or "" for k, v in data.items()}
 
 
 @click.command("redact")
 @click.option("--identity", "identity_file", required=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="JSON object with any of: first, last, middle, email, phone, city, vk, "
-                   "handle.")
+              help="JSON object with any of: first, middle, last, birth_date (YYYY-MM-DD), "
+                   "citizenship, email, phone, city, vk, handle.")
 @click.option("--text", "text_file", required=True, type=click.File("r", encoding="utf-8"),
               help="The answer to redact (UTF-8; '-' reads standard input).")
 def redact_command(identity_file, text_file):

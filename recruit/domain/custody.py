@@ -43,15 +43,19 @@ class CustodyError(Exception):
 # -- the check of redacted answers -----------------------------------------------------------
 
 def _spans_of(answer: Answer) -> list[Span]:
-    return [Span(kind=s["kind"], start=int(s["start"]), end=int(s["end"]))
-            for s in answer.redaction_spans or []]
+    return [Span.from_json(s) for s in answer.redaction_spans or []]
 
 
 def _store_spans(answer: Answer, spans: list[Span]) -> None:
-    unique = sorted(set(spans), key=lambda s: (s.start, s.end, s.kind))
+    unique = sorted(set(spans), key=lambda s: (s.start, s.end, s.kind, s.flag))
     # A new list object, so the JSON column is seen as changed.
-    answer.redaction_spans = [{"kind": s.kind, "start": s.start, "end": s.end} for s in unique]
+    answer.redaction_spans = [s.to_json() for s in unique]
     answer.redacted_text = apply_spans(answer.text, unique)
+
+
+def open_flags(answer: Answer) -> int:
+    """How many of the automatic pass's suggestions the custodian has not decided on."""
+    return sum(1 for s in _spans_of(answer) if s.flag)
 
 
 def _require_checkable(answer: Answer) -> None:
@@ -90,6 +94,16 @@ def mark_phrase(*, answer: Answer, phrase: str, kind: str) -> int:
     return len(found)
 
 
+def confirm_flag(*, answer: Answer, start: int, end: int) -> None:
+    """Keep a suggested redaction hidden for good: the custodian agrees it identifies."""
+    _require_checkable(answer)
+    spans = _spans_of(answer)
+    if not any((s.start, s.end) == (start, end) and s.flag for s in spans):
+        raise CustodyError("no_flag", f"no suggestion at {start}–{end}")
+    _store_spans(answer, [Span(kind=s.kind, start=s.start, end=s.end)
+                          if (s.start, s.end) == (start, end) else s for s in spans])
+
+
 def unmark_span(*, answer: Answer, start: int, end: int) -> None:
     """Take back a redaction the custodian judged wrong, while the answer still waits."""
     if answer.check_status != "pending":
@@ -109,9 +123,11 @@ def release_answer(db: Session, *, answer: Answer, by: User | None, now: datetim
         raise CustodyError("not_pending", "this answer is not waiting for the check")
     answer.check_status = "released"
     answer.released_at = now
+    # Suggestions left undecided stay hidden: releasing never shows more than was checked.
     audit.record(db, action="answer.release", actor_id=by.id if by else None,
                  subject=f"answer:{answer.token}",
-                 details={"spans": len(answer.redaction_spans or [])})
+                 details={"spans": len(answer.redaction_spans or []),
+                          "open_flags": open_flags(answer)})
 
 
 def auto_release(db: Session, *, now: datetime) -> int:

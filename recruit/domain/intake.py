@@ -24,7 +24,7 @@ def accept_submission(db: Session, *, submission: Submission, identity: dict[str
         # Browsers send textarea lines ending in CR LF, but a page shows them as LF only: with
         # one convention the custodian's offsets (picked on the page) match the stored text.
         answer.text = normalise_newlines(answer.text or "")
-        result = redaction.redact(answer.text, identity=identity)
+        result = redaction.redact(answer.text, identity=identity, today=now.date())
         answer.redacted_text = result.text
         answer.redaction_spans = result.to_json()
         answer.reviews_wanted = reviews_per_answer

@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date
 
 import iuliia
 import phonenumbers
@@ -20,8 +21,11 @@ import pymorphy3
 from pymorphy3.units import DictionaryAnalyzer
 
 MARK_OPEN, MARK_CLOSE = "\u27e6", "\u27e7"
-KINDS = ("email", "phone", "link", "handle", "name", "city")
-IDENTITY_KEYS = frozenset({"first", "last", "middle", "email", "phone", "city", "vk", "handle"})
+KINDS = ("email", "phone", "link", "handle", "name", "city", "date", "age", "affiliation",
+         "address")
+# Every field of an identity profile; citizenship only orders the phone regions tried.
+IDENTITY_KEYS = frozenset({"first", "last", "middle", "email", "phone", "city", "vk", "handle",
+                           "birth_date", "citizenship"})
 
 # Russia and the other EAEU states: the citizenships the campaigns accept.
 PHONE_REGIONS = ("RU", "BY", "KZ", "AM", "KG")
@@ -29,17 +33,34 @@ PHONE_REGIONS = ("RU", "BY", "KZ", "AM", "KG")
 
 @dataclass(frozen=True)
 class Span:
-    """A redacted stretch ``[start, end)`` of the original text and what it hid."""
+    """A redacted stretch ``[start, end)`` of the original text and what it hid.
+
+    A ``flag`` is the automatic pass's suggestion for the custodian to confirm or dismiss;
+    until then it is hidden like any other span, so an unchecked answer never shows it."""
 
     kind: str
     start: int
     end: int
+    flag: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"unknown redaction kind {self.kind!r}")
         if not 0 <= self.start < self.end:
             raise ValueError(f"empty or negative span {self.start}..{self.end}")
+
+    def to_json(self) -> dict:
+        """The span as a plain dict (``flag`` only when set)."""
+        data = {"kind": self.kind, "start": self.start, "end": self.end}
+        if self.flag:
+            data["flag"] = True
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping) -> Span:
+        """A span from its stored dict."""
+        return cls(kind=data["kind"], start=int(data["start"]), end=int(data["end"]),
+                   flag=bool(data.get("flag", False)))
 
 
 @dataclass(frozen=True)
@@ -51,15 +72,20 @@ class Redaction:
 
     def to_json(self) -> list[dict]:
         """Return the spans as plain dicts for storage beside the answer."""
-        return [{"kind": s.kind, "start": s.start, "end": s.end} for s in self.spans]
+        return [s.to_json() for s in self.spans]
 
 
 # ---------------------------------------------------------------------------------------
 # Public API
 
 
-def redact(text: str, *, identity: Mapping[str, str | None] | None = None) -> Redaction:
-    """Find identifying data in an answer and return it redacted with its spans."""
+def redact(text: str, *, identity: Mapping[str, str | None] | None = None,
+           today: date | None = None) -> Redaction:
+    """Find identifying data in an answer and return it redacted with its spans.
+
+    ``today`` decides which years could be an adult applicant's birth year."""
+    from recruit.domain import redaction_dates, redaction_quasi
+
     profile = _profile(identity)
     found: list[Span] = []
     found += _email_spans(text)
@@ -68,6 +94,16 @@ def redact(text: str, *, identity: Mapping[str, str | None] | None = None) -> Re
     found += _handle_spans(text)
     found += profile.contact_spans(text)
     found += profile.word_spans(text)
+    found += (Span(kind="date", start=hit.start, end=hit.end, flag=not hit.own)
+              for hit in redaction_dates.date_hits(text, birth=profile.birth,
+                                                   today=today or date.today()))
+    # The applicant's own city counts as a place even where the dictionary does not know it.
+    cities = [(s.start, s.end) for s in found if s.kind == "city"]
+    quasi = (("age", redaction_quasi.age_spans(text)),
+             ("affiliation", redaction_quasi.affiliation_spans(text, places=cities)),
+             ("address", redaction_quasi.address_spans(text)))
+    for kind, stretches in quasi:
+        found += (Span(kind=kind, start=start, end=end, flag=True) for start, end in stretches)
     spans = _merge(found)
     found_names = [s for s in spans if s.kind == "name"]
     if found_names:
@@ -147,13 +183,16 @@ def _neutralise(chunk: str) -> str:
 
 
 def _merge(spans: Iterable[Span]) -> list[Span]:
-    """Sort spans and fuse overlapping ones; the earlier (then longer) span names the kind."""
+    """Sort spans and fuse overlapping ones; the earlier (then longer) span names the kind.
+
+    A fused span is a mere suggestion (``flag``) only if every part of it was one: what the
+    redactor is sure of stays hidden whatever the custodian decides about the rest."""
     merged: list[Span] = []
-    for span in sorted(spans, key=lambda s: (s.start, -(s.end - s.start))):
+    for span in sorted(spans, key=lambda s: (s.start, -(s.end - s.start), s.flag)):
         if merged and span.start < merged[-1].end:
             last = merged[-1]
-            if span.end > last.end:
-                merged[-1] = Span(kind=last.kind, start=last.start, end=span.end)
+            merged[-1] = Span(kind=last.kind, start=last.start, end=max(last.end, span.end),
+                              flag=last.flag and span.flag)
             continue
         merged.append(span)
     return merged
@@ -169,32 +208,55 @@ def _spans(kind: str, pattern: re.Pattern[str], text: str, group: int = 0) -> It
 
 _TLDS = (
     "com|ru|рф|su|net|org|info|biz|pro|by|бел|kz|қаз|am|kg|uz|ua|io|me|co|uk|de|eu|edu|gov"
-    "|online|site|tech|dev|app|xyz|space|store|club|moscow|москва"
+    "|online|site|tech|dev|app|xyz|space|store|club|moscow|москва|ру|ком|нет|орг|бай|кз"
 )
-_LOCAL = r"(?<![\w.+-])[\w+-](?:[\w.+-]*[\w+-])?"
 _PLAIN_EMAIL = re.compile(r"(?<![\w.+-])[\w.%+-]+@[\w-]+(?:\.[\w-]+)+")
 _BRACKETED = r"\s*[\(\[\{<]\s*(?:WORDS)\s*[\)\]\}>]\s*"
+_AT_WORDS = r"собака|собаку|собакой|собачка|собачку|эт|ат"
 _AT_STRONG = (
     r"(?:"
-    + _BRACKETED.replace("WORDS", r"at|собака|собачка|эт")
-    + r"|\s+(?:собака|собачка)\s+|\s*@\s*)"
+    + _BRACKETED.replace("WORDS", rf"at|a|{_AT_WORDS}")
+    + rf"|\s+(?:{_AT_WORDS})\s+|\s*@\s*|_at_|\s*-at-\s*)"
 )
+# "at", "на" and "в" are ordinary words too: they only count between an address-like
+# mailbox name and a domain (see _obfuscated's callers).
 _AT_WEAK = r"\s+at\s+"
-_DOT_WORD = r"(?:" + _BRACKETED.replace("WORDS", r"dot|точка|тчк") + r"|\s+(?:dot|точка|тчк)\s+)"
+_AT_PREPOSITION = r"\s+(?:на|в)\s+"
+_DOT_WORDS = r"dot|точка|точку|тчк|дот"
+_DOT_WORD = (r"(?:" + _BRACKETED.replace("WORDS", _DOT_WORDS)
+             + rf"|\s+(?:{_DOT_WORDS})\s+|_dot_|\s*-dot-\s*)")
 _DOT_ANY = r"(?:" + _DOT_WORD + r"|\s*\.\s*)"
+# A mailbox name: dots inside it may be spelled out or spaced too ("ivan . petrov").
+_LOCAL = rf"(?<![\w.+-])[\w+-]+(?:(?:\.|\s\.\s|{_DOT_WORD})[\w+-]+)*"
+_ASCII_LOCAL = (rf"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9_+-]*"
+                rf"(?:(?:\.|\s\.\s|{_DOT_WORD})[A-Za-z0-9_+-]+)*")
+# Mail services written in Cyrillic, and the providers whose name alone makes an address.
+_SPELLED_LABELS = {
+    "mail": "мейл|мэйл|майл|мыло", "gmail": "гмейл|гмайл|джимейл|джимэйл|гугл",
+    "yandex": "яндекс", "rambler": "рамблер", "inbox": "инбокс", "ru": "ру", "com": "ком",
+    "kz": "кз", "by": "бай", "net": "нет", "org": "орг",
+}
+_PROVIDERS = (
+    r"mail|gmail|yandex|ya|inbox|list|bk|rambler|outlook|hotmail|live|icloud|proton"
+    r"|protonmail|yahoo|tut|ukr|internet|mail\.ru|" + "|".join(_SPELLED_LABELS.values())
+)
 
 
-def _obfuscated(at: str, dot: str) -> re.Pattern[str]:
+def _obfuscated(at: str, dot: str, *, local: str = _LOCAL,
+                domain: str = r"[\w-]+") -> re.Pattern[str]:
     return re.compile(
-        rf"{_LOCAL}{at}[\w-]+(?:{dot}[\w-]+)*?{dot}(?:{_TLDS})(?![\w.]*\w)", re.IGNORECASE
+        rf"{local}{at}{domain}(?:{dot}[\w-]+)*?{dot}(?:{_TLDS})(?![\w.]*\w)", re.IGNORECASE
     )
 
 
-# Bare "at" needs a spelled-out dot too: "look at vk.com" is no address.
+# Bare "at" needs a spelled-out dot too: "look at vk.com" is no address. "на"/"в" need a
+# Latin mailbox name and a mail provider: "ivan.p на gmail.com", never "пишите на mail.ru".
 _EMAIL_PATTERNS = (
     _PLAIN_EMAIL,
     _obfuscated(_AT_STRONG, _DOT_ANY),
     _obfuscated(_AT_WEAK, _DOT_WORD),
+    _obfuscated(_AT_PREPOSITION, _DOT_ANY, local=_ASCII_LOCAL, domain=f"(?:{_PROVIDERS})"),
+    _obfuscated(_AT_WEAK, _DOT_ANY, local=_ASCII_LOCAL, domain=f"(?:{_PROVIDERS})"),
 )
 
 
@@ -444,38 +506,39 @@ def _cyrillic_forms(value: str, grammeme: str, *, rules: bool) -> set[str]:
             forms.add(word.lower())
             continue
         found = _lexeme(word, grammeme)
+        if not found and grammeme == "Name":
+            # A familiar form the dictionary knows only as a common noun declines like one:
+            # "Санёк" → "Санька", "Саньку" (the fleeting vowel the endings rules miss).
+            found = _lexeme(word, "NOUN")
         if not found or (rules and not _in_dictionary(word, grammeme)):
             found |= _rule_forms(word)
         forms |= found | {word.lower()}
     return forms
 
 
-# Common informal spellings that no standard produces: Alexei, Yulia, Julia, Evgeny.
+# Common informal spellings that no standard produces: Alexei, Yulia, Julia, Evgeny, Alexander.
 _INFORMAL = (
     (re.compile("ks"), "x"),
     (re.compile("iya"), "ia"),
     (re.compile("^yu"), "ju"),
     (re.compile("^ye"), "e"),
     (re.compile("iy$"), "y"),
+    (re.compile("andr$"), "ander"),
 )
 _SCHEMAS = tuple(schema for name, schema in iuliia.schemas.items() if name != "uz")
 
 
-def _latin_forms(word: str) -> set[str]:
+@functools.lru_cache(maxsize=16384)
+def _latin_forms(word: str) -> frozenset[str]:
     if not _CYRILLIC.search(word):
-        return set()
+        return frozenset()
     # Only the plain-ASCII schemas: folding ISO 9's "Ûliâ" would give junk like "ulia".
-    base = {_fold(latin) for schema in _SCHEMAS if (latin := schema.translate(word)).isascii()}
-    variants = set(base)
-    for n in range(1, len(_INFORMAL) + 1):
-        for combo in itertools.combinations(_INFORMAL, n):
-            variants |= {functools.reduce(_respell, combo, latin) for latin in base}
-    return variants
-
-
-def _respell(latin: str, rule: tuple[re.Pattern[str], str]) -> str:
-    pattern, replacement = rule
-    return pattern.sub(replacement, latin)
+    variants = {_fold(latin) for schema in _SCHEMAS
+                if (latin := schema.translate(word)).isascii()}
+    # Every subset of the informal respellings, each applied once in order.
+    for pattern, replacement in _INFORMAL:
+        variants |= {pattern.sub(replacement, latin) for latin in variants}
+    return frozenset(variants)
 
 
 def _all_spellings(forms: set[str]) -> set[str]:
@@ -506,9 +569,13 @@ _CITY_ALIASES = {
 
 @functools.lru_cache(maxsize=512)
 def _name_spellings(first: str, middle: str, last: str) -> frozenset[str]:
+    from recruit.domain.given_names import familiar_forms
+
     forms: set[str] = set()
     if first:
         forms |= _cyrillic_forms(first, "Name", rules=False)
+        for familiar in familiar_forms(first):
+            forms |= _cyrillic_forms(familiar, "Name", rules=False)
     if middle:
         forms |= _cyrillic_forms(middle, "Patr", rules=False)
     if last:
@@ -543,9 +610,12 @@ def _city_sequences(city: str) -> frozenset[tuple[str, ...]]:
 _SEP = r"[\s\-().]{0,3}"
 
 
-def _phone_pattern(phone: str) -> re.Pattern[str] | None:
+def _phone_pattern(phone: str, *, citizenship: str = "") -> re.Pattern[str] | None:
     number = None
-    for region in (None, *PHONE_REGIONS) if phone.strip().startswith("+") else PHONE_REGIONS:
+    # A national number ("8 029 …") is read in the applicant's own country first.
+    regions = tuple(dict.fromkeys(
+        r for r in (citizenship.upper(), *PHONE_REGIONS) if r in PHONE_REGIONS))
+    for region in (None, *regions) if phone.strip().startswith("+") else regions:
         try:
             candidate = phonenumbers.parse(phone, region)
         except phonenumbers.NumberParseException:
@@ -567,10 +637,20 @@ def _email_pattern(email: str) -> re.Pattern[str] | None:
     local, at, domain = email.strip().partition("@")
     if not at or not local or "." not in domain:
         return None
-    labels = [re.escape(label) for label in domain.split(".")]
-    at_any = rf"(?:{_AT_STRONG}|{_AT_WEAK})"
-    body = re.escape(local) + at_any + _DOT_ANY.join(labels)
+
+    def label(part: str) -> str:
+        spelled = _SPELLED_LABELS.get(part.lower())
+        return f"(?:{re.escape(part)}|{spelled})" if spelled else re.escape(part)
+
+    # The mailbox's own dots may be spelled out or spaced like the domain's.
+    mailbox = rf"(?:\.|\s\.\s|{_DOT_WORD})".join(re.escape(p) for p in local.split("."))
+    at_any = rf"(?:{_AT_STRONG}|{_AT_WEAK}|{_AT_PREPOSITION}|\s+)"
+    body = mailbox + at_any + rf"(?:{_DOT_ANY}|\s+)".join(label(p) for p in domain.split("."))
     return re.compile(rf"(?<![\w.+-]){body}(?![\w-])", re.IGNORECASE)
+
+
+# Pieces of a mailbox name that identify alone: "zyuzyukin" of "zyuzyukin.e92".
+_MAILBOX_PART_MIN = 5
 
 
 def _screen_name(value: str) -> str:
@@ -586,6 +666,7 @@ class _Profile:
     city: frozenset[tuple[str, ...]]
     contacts: tuple[tuple[str, re.Pattern[str]], ...]
     initials: frozenset[str]
+    birth: date | None
 
     def contact_spans(self, text: str) -> Iterator[Span]:
         for kind, pattern in self.contacts:
@@ -626,7 +707,16 @@ def _profile(identity: Mapping[str, str | None] | None) -> _Profile:
     unknown = set(identity) - IDENTITY_KEYS
     if unknown:
         raise ValueError(f"unknown identity fields: {', '.join(sorted(unknown))}")
-    get = {key: (identity.get(key) or "").strip() for key in IDENTITY_KEYS}
+    return _built_profile(tuple(sorted(
+        (key, (identity.get(key) or "").strip()) for key in IDENTITY_KEYS)))
+
+
+# The answers of one stage share an identity: build its patterns once, not per answer.
+@functools.lru_cache(maxsize=256)
+def _built_profile(items: tuple[tuple[str, str], ...]) -> _Profile:
+    from recruit.domain.redaction_dates import parse_birth_date
+
+    get = dict(items)
     names = _name_spellings(get["first"], get["middle"], get["last"])
     initials = {
         s[0] for key in ("first", "middle", "last") if get[key] for s in _all_spellings({get[key]})
@@ -635,10 +725,15 @@ def _profile(identity: Mapping[str, str | None] | None) -> _Profile:
     if get["email"] and (pattern := _email_pattern(get["email"])):
         contacts.append(("email", pattern))
         local = get["email"].partition("@")[0]
-        # A distinctive mailbox name ("ivan.petrov92") identifies even without the domain.
-        if len(local) >= 3 and re.search(r"[\d._-]", local):
+        # The mailbox name identifies even without the domain ("ivan.petrov92"), and so do
+        # its longer pieces standing alone ("petrov" of "ivan.petrov92").
+        if len(local) >= 3:
             contacts.append(("email", _token_pattern(local)))
-    if get["phone"] and (pattern := _phone_pattern(get["phone"])):
+        parts = {p for p in (*re.split(r"[^\w]|_", local), *re.split(r"[\W_\d]+", local))
+                 if len(p) >= _MAILBOX_PART_MIN}
+        contacts += [("email", _token_pattern(p)) for p in sorted(parts - {local})]
+    if get["phone"] and (pattern := _phone_pattern(get["phone"],
+                                                   citizenship=get["citizenship"])):
         contacts.append(("phone", pattern))
     for key in ("vk", "handle"):
         name = _screen_name(get[key]) if get[key] else ""
@@ -649,6 +744,7 @@ def _profile(identity: Mapping[str, str | None] | None) -> _Profile:
         city=_city_sequences(get["city"]) if get["city"] else frozenset(),
         contacts=tuple(contacts),
         initials=frozenset(initials),
+        birth=parse_birth_date(get["birth_date"]) if get["birth_date"] else None,
     )
 
 

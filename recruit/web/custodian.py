@@ -55,20 +55,13 @@ from recruit.models import (
     User,
 )
 from recruit.web.forms import ConfirmForm
+from recruit.web.labels import REDACTION_KINDS as KIND_LABELS
 
 bp = Blueprint("custodian", __name__)
 
 PREFIX = "/custody"
 PAGE_SIZE = 50
 
-KIND_LABELS = {
-    "name": _l("name"),
-    "email": _l("e-mail"),
-    "phone": _l("phone"),
-    "link": _l("profile link"),
-    "handle": _l("handle"),
-    "city": _l("city"),
-}
 
 ERRORS = {
     "draft": _l("This answer has not been submitted yet."),
@@ -82,6 +75,7 @@ ERRORS = {
     "released": _l("This answer is already in review: it can only be redacted further, not "
                    "less."),
     "no_span": _l("There is no such redaction; the page may be out of date."),
+    "no_flag": _l("There is no such suggestion any more; the page may be out of date."),
     "not_pending": _l("This answer is not waiting for the check any more."),
     "no_reason": _l("Give a reason for opening this identity."),
     "long_reason": _l("The reason is too long (%(n)s characters at most).",
@@ -134,7 +128,7 @@ class MarkPhraseForm(FlaskForm):
 
 
 class UnmarkForm(FlaskForm):
-    """Take back one redaction."""
+    """Take back one redaction, or (for a suggestion) confirm it."""
 
     start = HiddenField(validators=[DataRequired()])
     end = HiddenField(validators=[DataRequired()])
@@ -175,11 +169,13 @@ class ContactForm(FlaskForm):
 
 @dataclass(frozen=True)
 class Segment:
-    """A piece of an answer's original text, redacted (``kind``) or kept (``kind`` None)."""
+    """A piece of an answer's original text, redacted (``kind``) or kept (``kind`` None);
+    ``flag`` marks a redaction the automatic pass only suggests."""
 
     start: int
     text: str
     kind: str | None
+    flag: bool = False
 
 
 def _segments(text: str, spans: list[dict]) -> list[Segment]:
@@ -192,7 +188,7 @@ def _segments(text: str, spans: list[dict]) -> list[Segment]:
             continue
         if start > pos:
             pieces.append(Segment(pos, text[pos:start], None))
-        pieces.append(Segment(start, text[start:end], span["kind"]))
+        pieces.append(Segment(start, text[start:end], span["kind"], bool(span.get("flag"))))
         pos = end
     if pos < len(text):
         pieces.append(Segment(pos, text[pos:], None))
@@ -293,6 +289,7 @@ def _render_answer(answer: Answer, *, mark: MarkSpanForm | None = None,
         segments=_segments(answer.text, spans), spans=spans,
         redacted=redaction.split_markers(answer.redacted_text or ""),
         signed=redaction.looks_signed(answer.text), kind_labels=KIND_LABELS,
+        kinds=redaction.KINDS, open_flags=sum(1 for s in spans if s.get("flag")),
         mark=mark, phrase=phrase, unmark=UnmarkForm(formdata=None), confirm=ConfirmForm())
     return _no_store(make_response(html, status))
 
@@ -343,23 +340,41 @@ def mark_phrase(token: str):
     return _render_answer(answer, phrase=form, status=400)
 
 
-@bp.route(f"{PREFIX}/answers/<token>/unmark", methods=["POST"])
-@access.guard(access.may_check_redaction)
-def unmark_span(token: str):
-    """Take back one redaction of an answer still waiting for the check."""
+def _act_on_span(token: str, act, *, missing: str, done) -> object:
+    """Run ``act`` on the span the posted form names, then back to the answer page."""
     answer = _answer(token)
     form = UnmarkForm()
     if not form.validate_on_submit():
         flash(_("The form has expired. Please try again."), "error")
         return redirect(url_for(".answer", token=token))
     try:
-        custody.unmark_span(answer=answer, start=int(form.start.data), end=int(form.end.data))
+        start, end = int(form.start.data), int(form.end.data)
+        was_flag = any((s["start"], s["end"]) == (start, end) and s.get("flag")
+                       for s in answer.redaction_spans or [])
+        act(answer=answer, start=start, end=end)
     except (ValueError, custody.CustodyError) as exc:
-        message = _error(exc) if isinstance(exc, custody.CustodyError) else ERRORS["no_span"]
+        message = _error(exc) if isinstance(exc, custody.CustodyError) else ERRORS[missing]
         flash(message, "error")
     else:
-        flash(_("Redaction undone."), "success")
+        flash(done(was_flag), "success")
     return redirect(url_for(".answer", token=token))
+
+
+@bp.route(f"{PREFIX}/answers/<token>/unmark", methods=["POST"])
+@access.guard(access.may_check_redaction)
+def unmark_span(token: str):
+    """Take back one redaction (or dismiss a suggestion) while the answer still waits."""
+    return _act_on_span(token, custody.unmark_span, missing="no_span", done=lambda flag: (
+        _("Suggestion dismissed: reviewers will read this text.") if flag
+        else _("Redaction undone.")))
+
+
+@bp.route(f"{PREFIX}/answers/<token>/confirm", methods=["POST"])
+@access.guard(access.may_check_redaction)
+def confirm_flag(token: str):
+    """Keep a suggested redaction hidden for good."""
+    return _act_on_span(token, custody.confirm_flag, missing="no_flag",
+                        done=lambda _flag: _("Suggestion confirmed: it stays hidden."))
 
 
 @bp.route(f"{PREFIX}/answers/<token>/release", methods=["POST"])
@@ -375,7 +390,14 @@ def release(token: str):
     except custody.CustodyError as exc:
         flash(_error(exc), "error")
         return redirect(url_for(".answer", token=token))
-    flash(_("Released to review."), "success")
+    undecided = custody.open_flags(answer)
+    if undecided:
+        flash(ngettext("Released to review; %(num)d suggestion you did not decide on stays "
+                       "hidden.",
+                       "Released to review; %(num)d suggestions you did not decide on stay "
+                       "hidden.", undecided), "success")
+    else:
+        flash(_("Released to review."), "success")
     return redirect(url_for(".home"))
 
 

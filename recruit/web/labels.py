@@ -28,3 +28,19 @@ def outcome_label(outcome: str) -> str:
     """A stage decision's outcome in the reader's language."""
     label = OUTCOMES.get(outcome)
     return str(label) if label is not None else outcome
+
+# Redaction kinds: what the custodian's check calls each hidden stretch, and the
+# placeholder reviewers read in its place. Every kind in redaction.KINDS has both.
+REDACTION_KINDS = {
+    "name": _l("name"), "email": _l("e-mail"), "phone": _l("phone"),
+    "link": _l("profile link"), "handle": _l("handle"), "city": _l("city"),
+    "date": _l("date of birth"), "age": _l("age"), "affiliation": _l("school or employer"),
+    "address": _l("street address"),
+}
+REDACTED = {
+    "name": _l("[name hidden]"), "email": _l("[e-mail hidden]"),
+    "phone": _l("[phone hidden]"), "link": _l("[link hidden]"),
+    "handle": _l("[username hidden]"), "city": _l("[city hidden]"),
+    "date": _l("[date hidden]"), "age": _l("[age hidden]"),
+    "affiliation": _l("[school or employer hidden]"), "address": _l("[address hidden]"),
+}

@@ -17,17 +17,10 @@ from recruit.db import get_db, utcnow
 from recruit.domain import assignment
 from recruit.domain.redaction import split_markers
 from recruit.models import Campaign, CampaignReviewer, Stage, Task
+from recruit.web.labels import REDACTED
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
-REDACTED_LABEL = {
-    "email": _l("[e-mail hidden]"),
-    "phone": _l("[phone hidden]"),
-    "link": _l("[link hidden]"),
-    "handle": _l("[username hidden]"),
-    "name": _l("[name hidden]"),
-    "city": _l("[city hidden]"),
-}
 
 _ERRORS = {
     "custodian": _l("The custodian knows who the candidates are and can never review."),
@@ -105,7 +98,7 @@ def _render_answer(page: assignment.ReviewPage, *, error: str | None = None,
     now = utcnow()
     return render_template(
         "review/answer.html", page=page, parts=split_markers(page.redacted_text),
-        labels=REDACTED_LABEL, error=error,
+        labels=REDACTED, error=error,
         scores=page.scores if scores is None else scores,
         comment=page.comment if comment is None else comment,
         open=page.status in ("leased", "expired"),

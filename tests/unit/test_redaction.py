@@ -437,3 +437,132 @@ def test_inserted_contacts_never_survive_and_spans_round_trip(pieces, tail):
     ordered = sorted(result.spans, key=lambda s: s.start)
     assert list(result.spans) == ordered
     assert all(a.end <= b.start for a, b in itertools.pairwise(ordered))
+
+
+# --- Redaction II: dates, spelled-out addresses, familiar names, quasi-identifiers ----------
+
+from datetime import date  # noqa: E402
+
+from recruit.domain.redaction import _profile  # noqa: E402
+
+TODAY = date(2026, 11, 30)
+BORN = {**ALEKSEY, "birth_date": "1995-06-05", "email": "a.smirnov92@mail.ru"}
+
+
+def spans_of(text, identity=None):
+    """(kind, covered text, flag) of every span."""
+    return [(s.kind, text[s.start:s.end], s.flag)
+            for s in redact(text, identity=identity, today=TODAY).spans]
+
+
+@pytest.mark.parametrize("written", [
+    "05.06.1995", "5.6.1995", "1995-06-05", "05/06/1995", "06/05/1995", "05.06.95",
+    "5 июня 1995 года", "5-го июня 1995 г.", "5 июня", "June 5, 1995", "5th of June 1995",
+    "5 Jun 1995", "июне 1995",
+])
+def test_the_applicants_birth_date_is_hidden_in_every_layout(written):
+    assert spans_of(f"Я родился {written}, это правда.", BORN) == [("date", written, False)]
+
+
+@pytest.mark.parametrize("text, year", [
+    pytest.param("Я родилась в 1995 году.", "1995 году", id="ru-year"),
+    pytest.param("1995 г.р., опыт есть.", "1995 г.р.", id="ru-gr"),
+    pytest.param("I was born in 1995.", "1995", id="en"),
+])
+def test_the_applicants_birth_year_is_hidden_where_it_is_a_birth_year(text, year):
+    assert spans_of(text, BORN) == [("date", year, False)]
+
+
+def test_another_possible_birth_date_is_flagged_not_decided():
+    assert spans_of("Мой брат родился 12.03.1990.", BORN) == [("date", "12.03.1990", True)]
+
+
+@pytest.mark.parametrize("text", [
+    "Заказ от 12.05.2023 пришёл вовремя.", "3 марта мы запустили акцию.",
+    "Курьер приедет 14.12 с 10:00 до 14:00.", "В 2019 году открыли склад.",
+])
+def test_ordinary_dates_are_kept(text):
+    assert spans_of(text, BORN) == []
+
+
+def test_an_unreadable_birth_date_in_a_profile_is_ignored():
+    assert _profile({"birth_date": "вчера"}).birth is None
+
+
+@pytest.mark.parametrize("written", [
+    "ivan.petrov at gmail dot com", "ivan.petrov на gmail.com", "ivan.petrov в yandex.ru",
+    "ivan . petrov @ mail . ru", "ivan[at]mail[dot]ru", "ivan (собака) yandex (точка) ru",
+    "ivan собачка mail.ru", "ivan точка petrov собака mail точка ru", "ivan_at_mail_dot_ru",
+])
+def test_addresses_spelled_out_in_words_are_hidden(written):
+    assert spans_of(f"Пишите: {written}, жду.") == [("email", written, False)]
+
+
+@pytest.mark.parametrize("text", ["Пишите на mail.ru в поддержку.", "Look at gmail help.",
+                                  "Я был в Google на практике."])
+def test_prepositions_alone_make_no_address(text):
+    assert spans_of(text) == []
+
+
+@pytest.mark.parametrize("written, fragment", [
+    pytest.param("a.smirnov92 собака мейл точка ру", "a.smirnov92 собака мейл точка ру",
+                 id="cyrillic-domain"),
+    pytest.param("ищите smirnov везде", "smirnov", id="part-of-five-letters"),
+    pytest.param("ящик a.smirnov92 и всё", "a.smirnov92", id="mailbox-alone"),
+])
+def test_fragments_of_the_applicants_own_address_are_hidden(written, fragment):
+    assert ("email", fragment, False) in spans_of(written, BORN)
+
+
+@pytest.mark.parametrize("first, forms", [
+    pytest.param("Анна", ["Аня", "Ане", "Анечкой", "Нюра", "Нюрой", "Anya"], id="anna"),
+    pytest.param("Александр", ["Саша", "Сашей", "Шура", "Шуре", "Санёк", "Санька", "Sasha",
+                               "Shura"], id="aleksandr"),
+    pytest.param("Евгения", ["Женя", "Жене", "Женей", "Zhenya"], id="evgenia"),
+])
+def test_familiar_forms_of_the_first_name_are_hidden_in_every_case(first, forms):
+    for form in forms:
+        assert spans_of(f"Зовите меня {form}, так проще.", {"first": first}) == [
+            ("name", form, False)], form
+
+
+def test_familiar_forms_of_another_name_are_kept():
+    assert spans_of("Передайте Саше привет.", {"first": "Анна"}) == []
+
+
+@pytest.mark.parametrize("text, kind, found", [
+    ("Коротко: мне 23 года, люблю людей.", "age", "мне 23 года"),
+    ("Коротко: I am 23 years old.", "age", "I am 23 years old"),
+    ("Я 23-летний оператор.", "age", "23-летний"),
+    ("Окончила гимназию №3 в Твери.", "affiliation", "гимназию №3 в Твери"),
+    ("Работаю в компании «Вектор» в Казани.", "affiliation",
+     "Работаю в компании «Вектор» в Казани"),
+    ("Живу: ул. Ленина, д. 5, кв. 12.", "address", "ул. Ленина, д. 5, кв. 12"),
+    ("Адрес 15 Baker Street, London.", "address", "15 Baker Street"),
+])
+def test_quasi_identifiers_are_flagged_for_the_custodian(text, kind, found):
+    assert spans_of(text) == [(kind, found, True)]
+
+
+@pytest.mark.parametrize("text", ["Мне 20 минут хватит.", "I am 100% sure.",
+                                  "Он учился в школе.", "На улице было холодно."])
+def test_counted_things_and_bare_places_are_not_quasi_identifiers(text):
+    assert spans_of(text) == []
+
+
+def test_flags_are_hidden_until_decided_and_survive_a_round_trip():
+    result = redact("Мне 23 года.", today=TODAY)
+    assert result.text == f"{MARK_OPEN}age{MARK_CLOSE}."
+    assert result.to_json() == [{"kind": "age", "start": 0, "end": 11, "flag": True}]
+    assert Span.from_json(result.to_json()[0]) == result.spans[0]
+
+
+def test_a_certain_span_inside_a_suggestion_makes_the_whole_stretch_certain():
+    merged = apply_spans("abcdef", [Span("address", 0, 6, flag=True), Span("name", 1, 3)])
+    assert merged == f"{MARK_OPEN}address{MARK_CLOSE}"
+    result = redact("Живу: ул. Смирнова, д. 5.", identity={"last": "Смирнов"}, today=TODAY)
+    assert [s.flag for s in result.spans] == [False]
+
+
+def test_an_identitys_patterns_are_built_once():
+    assert _profile(dict(BORN)) is _profile(dict(BORN))

@@ -102,6 +102,7 @@ EXPECTED: dict[str, dict[str, int]] = {
     "custodian.mark_span": only("custodian", ok=400),
     "custodian.mark_phrase": only("custodian", ok=400),
     "custodian.unmark_span": only("custodian", ok=302),
+    "custodian.confirm_flag": only("custodian", ok=302),
     "custodian.release": only("custodian", ok=302),
     "custodian.reveal": only("custodian"),
     "custodian.contact_handled": only("custodian", ok=302),

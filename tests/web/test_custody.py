@@ -149,7 +149,7 @@ def test_the_answer_page_shows_original_and_redacted_side_by_side(client, custod
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     assert "Евлампий" in page  # the original, for the custodian only
-    assert '<mark class="redacted">[name]</mark>' in page
+    assert '<mark class="redacted k-name">[name]</mark>' in page
     assert 'src="/static/custody.js"' in page and "<script>" not in page
 
 
@@ -450,3 +450,111 @@ def test_staff_without_the_flag_never_reach_the_custody_pages(client, world, pen
                     "/custody/audit", "/custody/handover"):
             assert client.get(url).status_code == 403, (role, url)
 
+
+
+# -- Redaction II: suggestions, kinds and the CLI's identity keys ----------------------------
+
+SUGGESTING = "Клиенту я бы ответил спокойно. Коротко о себе: мне 23 года, живу на ул. Ленина, д. 5."
+
+
+@pytest.fixture
+def suggested(db, world):
+    """An answer whose only redactions are the automatic pass's suggestions."""
+    _, (answer,) = submit_stage(db, world, SUGGESTING)
+    assert answer.check_status == "pending"
+    assert [s.get("flag") for s in answer.redaction_spans] == [True, True]
+    return answer
+
+
+def test_suggestions_are_shown_in_their_own_colour_and_hidden_until_decided(client, custodian,
+                                                                           suggested):
+    client.login(custodian)
+    page = client.get(f"/custody/answers/{suggested.token}").get_data(as_text=True)
+    assert 'class="span k-age suggested"' in page and 'class="span k-address suggested"' in page
+    assert "мне 23 года" not in suggested.redacted_text
+    assert "Keep hidden" in page and "Show to reviewers" in page
+    # The marking form offers every kind, dates and quasi-identifiers included.
+    for kind in ("date", "age", "affiliation", "address"):
+        assert f'<option value="{kind}">' in page
+
+
+def test_a_confirmed_suggestion_stays_hidden_and_cannot_be_dismissed_after_release(
+        client, db, custodian, suggested):
+    age = suggested.redaction_spans[0]
+    client.login(custodian)
+    response = client.post_form(f"/custody/answers/{suggested.token}/confirm",
+                                {"start": age["start"], "end": age["end"]})
+    assert response.status_code == 302
+    db.refresh(suggested)
+    assert suggested.redaction_spans[0] == {"kind": "age", "start": age["start"],
+                                            "end": age["end"]}
+    again = client.post_form(f"/custody/answers/{suggested.token}/confirm",
+                             {"start": age["start"], "end": age["end"]}, follow_redirects=True)
+    assert "no such suggestion" in again.get_data(as_text=True)
+
+
+def test_a_dismissed_suggestion_is_shown_to_reviewers(client, db, custodian, suggested):
+    address = suggested.redaction_spans[1]
+    client.login(custodian)
+    response = client.post_form(f"/custody/answers/{suggested.token}/unmark",
+                                {"start": address["start"], "end": address["end"]},
+                                follow_redirects=True)
+    assert "Suggestion dismissed" in response.get_data(as_text=True)
+    db.refresh(suggested)
+    assert "ул. Ленина, д. 5" in suggested.redacted_text
+    assert "мне 23 года" not in suggested.redacted_text
+
+
+def test_releasing_with_undecided_suggestions_keeps_them_hidden_and_says_so(client, db,
+                                                                            custodian,
+                                                                            suggested):
+    client.login(custodian)
+    response = client.post_form(f"/custody/answers/{suggested.token}/release",
+                                follow_redirects=True)
+    assert "2 suggestions you did not decide on stay hidden" in response.get_data(as_text=True)
+    db.refresh(suggested)
+    assert suggested.check_status == "released"
+    assert "23" not in suggested.redacted_text and "Ленина" not in suggested.redacted_text
+    (event,) = events(db, "answer.release")
+    assert event.details == {"spans": 2, "open_flags": 2}
+
+
+def test_a_stretch_can_be_marked_as_a_date(client, db, custodian, pending):
+    _, answer = pending
+    client.login(custodian)
+    response = client.post_form(f"/custody/answers/{answer.token}/spans",
+                                {"start": 0, "end": 7, "kind": "date"})
+    assert response.status_code == 302
+    db.refresh(answer)
+    assert {"kind": "date", "start": 0, "end": 7} in answer.redaction_spans
+
+
+def test_the_reviewer_reads_a_placeholder_for_every_kind():
+    from recruit.domain.redaction import KINDS
+    from recruit.web.labels import REDACTED, REDACTION_KINDS
+
+    assert set(REDACTED) == set(REDACTION_KINDS) == set(KINDS)
+
+
+def test_redact_command_accepts_every_key_of_the_profile(tmp_path):
+    identity = tmp_path / "identity.json"
+    identity.write_text(json.dumps({**PERSON, "email": EMAIL}), encoding="utf-8")
+    text = tmp_path / "answer.txt"
+    text.write_text("Я родился 14.03.1987, мне тогда было мало лет.", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["redact", "--identity", str(identity),
+                                      "--text", str(text)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["text"] == f"Я родился {MARK_OPEN}date{MARK_CLOSE}, мне тогда было мало лет."
+    assert data["spans"] == [{"kind": "date", "start": 10, "end": 20, "text": "14.03.1987"}]
+
+
+def test_redact_command_explains_a_birth_date_it_cannot_read(tmp_path):
+    identity = tmp_path / "identity.json"
+    identity.write_text('{"birth_date": "14 марта"}', encoding="utf-8")
+    text = tmp_path / "answer.txt"
+    text.write_text("Текст", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["redact", "--identity", str(identity),
+                                      "--text", str(text)])
+    assert result.exit_code == 2
+    assert "birth_date must be a date written YYYY-MM-DD" in result.output

@@ -42,6 +42,7 @@ from werkzeug.routing import BuildError
 from recruit import access, create_app
 from recruit.db import Base, make_engine, utcnow
 from recruit.domain import custody, intake, tracks
+from recruit.domain.given_names import familiar_forms
 from recruit.migrate import upgrade
 from recruit.models import (
     Answer,
@@ -182,6 +183,10 @@ class Person:
     handle: str
     birth: date
     user_id: int | None = None
+    # Quasi-identifiers the applicant writes about: a school number, a street and house.
+    school: int = 0
+    street: str = ""
+    house: int = 0
 
     def first_in(self, case: str) -> str:
         return _decline_first(self.first, self.female, case)
@@ -194,6 +199,15 @@ class Person:
 
     last_masc: str = ""
 
+    def age(self) -> int:
+        today = date.today()
+        return today.year - self.birth.year - ((today.month, today.day)
+                                               < (self.birth.month, self.birth.day))
+
+    def nicknames(self) -> list[str]:
+        """Familiar forms of the first name that are names and nothing else (Груня, Дуняша)."""
+        return sorted(f for f in familiar_forms(self.first) if _only_a_name(f))
+
     def vault_fields(self) -> dict[str, str]:
         return {"first": self.first, "middle": self.middle, "last": self.last,
                 "birth_date": self.birth.isoformat(), "citizenship": self.citizenship,
@@ -201,9 +215,7 @@ class Person:
                 "handle": f"@{self.handle}"}
 
     def redaction_keys(self) -> dict[str, str]:
-        return {"first": self.first, "middle": self.middle, "last": self.last,
-                "email": self.email, "phone": self.phone, "city": self.city,
-                "vk": f"https://vk.com/{self.vk}", "handle": f"@{self.handle}"}
+        return {**self.vault_fields(), "email": self.email}
 
 
 def _phone(rng: random.Random, citizenship: str) -> str:
@@ -249,14 +261,35 @@ def make_people(n: int) -> list[Person]:
             vk=f"{translit[:9]}_{rng.randrange(100, 999)}",
             handle=f"{_latin(first).lower()[:5]}_{translit[:5]}{rng.randrange(10, 99)}",
             birth=date(1966, 1, 1) + timedelta(days=rng.randrange(0, 365 * 38)),
-            last_masc=last_masc,
+            last_masc=last_masc, school=100 + i, street=STREETS[i % len(STREETS)],
+            house=200 + i,
         ))
     return people
 
 
+STREETS = ["Ленина", "Пушкина", "Гагарина", "Садовая", "Лесная", "Чехова"]
+MONTHS_EN = ["January", "February", "March", "April", "May", "June", "July", "August",
+             "September", "October", "November", "December"]
+
 # -- the detector ----------------------------------------------------------------------------
 
 _morph = pymorphy3.MorphAnalyzer(lang="ru")
+
+
+def _only_a_name(word: str) -> bool:
+    """Whether every reading of the word is a given name (so "Поля" or "Тая" are left out)."""
+    parses = _morph.parse(word)
+    return len(word) >= 5 and all("Name" in p.tag for p in parses)
+
+
+def _birth_layouts(birth: date) -> list[str]:
+    """How people write a birth date: numeric both ways round, ISO, in words."""
+    month_ru = format_date(birth, "d MMMM", locale="ru").split(" ", 1)[1]
+    return [birth.strftime("%d.%m.%Y"), birth.isoformat(),
+            f"{birth.day}.{birth.month}.{birth.year}", birth.strftime("%m/%d/%Y"),
+            birth.strftime("%d/%m/%Y"),
+            f"{birth.day} {month_ru} {birth.year}",
+            f"{MONTHS_EN[birth.month - 1]} {birth.day}, {birth.year}"]
 
 
 def _fold(text: str) -> str:
@@ -266,7 +299,9 @@ def _fold(text: str) -> str:
 def _all_forms(word: str, *, kind: str) -> set[str]:
     """Every case form of a name part (both genders, plural for surnames), plus Latin."""
     forms: set[str] = set()
-    if kind == "first":
+    if kind == "nickname":
+        forms.add(word)
+    elif kind == "first":
         for female in (False, True):
             forms |= {_decline_first(word, female, c) for c in CASES}
     elif kind == "middle":
@@ -277,7 +312,7 @@ def _all_forms(word: str, *, kind: str) -> set[str]:
         if word.endswith(("ов", "ев", "ин")):
             forms |= {word + e for e in ("ы", "ых", "ым", "ыми")}
     # Whatever the dictionary knows as a name form of this word, too.
-    grammeme = {"first": "Name", "middle": "Patr", "last": "Surn"}[kind]
+    grammeme = {"first": "Name", "nickname": "Name", "middle": "Patr", "last": "Surn"}[kind]
     for parse in _morph.parse(word):
         if grammeme in parse.tag:
             forms |= {f.word for f in parse.lexeme if grammeme in f.tag}
@@ -321,11 +356,21 @@ class Detector:
         self.shaped: dict[str, tuple[str, str]] = {}  # e-mail, e-mail user, date → (who, kind)
         self.by_year: dict[str, list[tuple[str, str]]] = defaultdict(list)
         self.phones: list[tuple[str, str]] = []
+        # Phrases found by plain substring search: birth dates in words, quasi-identifiers.
+        self.phrases: list[tuple[str, str, str]] = []  # (folded needle, who, kind)
         for p in people:
             label = f"{p.first} {p.last}"
             for part, kind in ((p.first, "first"), (p.middle, "middle"), (p.last_masc, "last")):
                 for form in _all_forms(part, kind=kind):
                     self.words.setdefault(form, (label, "name"))
+            for nickname in p.nicknames():
+                for form in _all_forms(nickname, kind="nickname"):
+                    self.words.setdefault(form, (label, "nickname"))
+            self.phrases += [(_fold(layout), label, "birth date")
+                             for layout in _birth_layouts(p.birth)]
+            self.phrases += [(f"мне {p.age()} лет", label, "age"),
+                             (f"школу №{p.school}", label, "school"),
+                             (_fold(f"ул. {p.street}, д. {p.house}"), label, "address")]
             self.words[p.vk.lower()] = (label, "vk")
             self.words[p.handle.lower()] = (label, "handle")
             self.shaped[p.email] = (label, "email")
@@ -348,6 +393,8 @@ class Detector:
         hits = [Hit(*self.words[w], w) for w in set(_WORD.findall(folded)) if w in self.words]
         shaped = {t.strip(".+-") for shape in _SHAPES for t in shape.findall(folded)}
         hits += [Hit(*self.shaped[t], t) for t in shaped if t in self.shaped]
+        hits += [Hit(who, kind, needle) for needle, who, kind in self.phrases
+                 if needle in folded]
         for year in set(_YEAR.findall(folded)):
             hits += [Hit(who, "birth date", needle) for needle, who in self.by_year.get(year, ())
                      if needle in folded]
@@ -394,6 +441,22 @@ def _answer_text(p: Person, n: int) -> str:
         f"Наймите {p.first_in('accs')} {p.middle_in('accs')} {p.last_in('accs')}!",
         f"Адрес для связи: {user} собака {host} точка {tld}.",
         "",  # no identifying insert at all
+        # Written the way people really write (issue 14): dates of birth in every layout,
+        # familiar names, spelled-out and partial addresses, quasi-identifiers.
+        f"Я родился {p.birth.strftime('%d.%m.%Y')}, так что опыт есть.",
+        f"Дата рождения: {p.birth.isoformat()}.",
+        f"Родилась {_birth_layouts(p.birth)[5]} года.",
+        f"I was born on {_birth_layouts(p.birth)[6]}.",
+        f"Born {p.birth.strftime('%m/%d/%Y')}, if it matters.",
+        f"Я родился в {p.birth.year} году.",
+        f"Друзья зовут меня {(p.nicknames() or [p.first])[0]}.",
+        f"Пишите: {user} (at) {host} (dot) {tld}.",
+        f"Мой адрес {user}[at]{host}[dot]{tld}.",
+        f"Или просто {user} на {domain}.",
+        f"Ищите ящик {user}, он один такой.",
+        f"Коротко о себе: мне {p.age()} лет, люблю людей.",
+        f"Окончила школу №{p.school} в городе {p.city}.",
+        f"Живу: ул. {p.street}, д. {p.house}, кв. 7.",
     ]
     insert = inserts[n % len(inserts)]
     text = f"{body} {insert}".strip()
@@ -926,8 +989,17 @@ def test_the_detector_finds_identities_in_the_originals(leak_app, detector):
     person = built.people[0]
     for sample in (person.last_in("datv"), person.email.upper(), person.phone,
                    person.birth.strftime("%d.%m.%Y"), f"vk.com/{person.vk}",
-                   _latin(person.last), person.middle_in("ablt")):
+                   _latin(person.last), person.middle_in("ablt"),
+                   *_birth_layouts(person.birth), f"мне {person.age()} лет",
+                   f"школу №{person.school}", f"ул. {person.street}, д. {person.house}"):
         assert detector.scan(f"… {sample} …"), sample
+    nicknamed = next(p for p in built.people if p.nicknames())
+    assert detector.scan(f"… {nicknamed.nicknames()[0]} …")
+    # Every kind issue 14 plants is in some answer.
+    planted = "\n".join(built.originals)
+    for needle in ("родился в", "Born ", "Друзья зовут меня", "(at)", "[at]", "мне ", "школу №",
+                   "ул. "):
+        assert needle in planted, needle
 
 
 def test_the_custodians_reveal_shows_the_name(leak_app, detector):
