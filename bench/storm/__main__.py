@@ -90,6 +90,7 @@ class Outcome:
     lost_examples: list[str] = field(default_factory=list)
     left_open: int = 0
     submitted_by_hand: int = 0
+    submitted_automatically: int = 0
     submitted_by_job: int = 0
     job_runs: int = 0
     job_failures: int = 0
@@ -321,7 +322,6 @@ def run_storm(options: Options) -> Outcome:
         outcome.counts = result.get("counts", {})
         outcome.server_errors = result.get("server_errors", {})
         outcome.problems = result.get("problems", {})
-        outcome.submitted_by_hand = len(result.get("submitted_by_hand", []))
 
         say("draining: the deadline job until every stage is in, then the mail …")
         _drain(app, world, crons, [p for p in started if p.log.name.startswith("mail-")],
@@ -474,6 +474,14 @@ def _check(app, world, result: dict, received: Path, outcome: Outcome) -> None:
             outcome.lost += 1
             outcome.lost_examples.append(f"answer {row.id}: acknowledged version {version}, "
                                          f"database has version {row.version}")
+        handed_in = dict(conn.execute(
+            sa.select(Submission.auto_submitted, sa.func.count())
+            .where(Submission.id.in_(world.submission_ids), Submission.submitted_at.is_not(None))
+            .group_by(Submission.auto_submitted)).all())
+        # From the rows, not the responses: a Submit that came after the job had handed the
+        # stage in is answered with a redirect too.
+        outcome.submitted_by_hand = handed_in.get(False, 0)
+        outcome.submitted_automatically = handed_in.get(True, 0)
         messages = dict(conn.execute(sa.select(OutboxMessage.id, OutboxMessage.sent_at)).all())
     outcome.mail_queued = len(messages)
     outcome.mail_sent = sum(1 for sent in messages.values() if sent is not None)
@@ -515,8 +523,9 @@ def report(outcome: Outcome) -> str:
         f"{counts.get('saves sent', 0)} sent; {counts.get('conflicts (two tabs)', 0)} two-tab "
         f"conflicts; {counts.get('saves refused after the deadline', 0)} refused after the "
         f"deadline; acknowledged saves lost: {outcome.lost}",
-        f"   stages: {outcome.submitted_by_hand} submitted by hand, {outcome.submitted_by_job} "
-        f"by the deadline job ({outcome.job_runs} runs on two hosts, {outcome.job_failures} "
+        f"   stages: {outcome.submitted_by_hand} submitted by hand, "
+        f"{outcome.submitted_automatically} when the time ran out ({outcome.submitted_by_job} "
+        f"by the deadline job: {outcome.job_runs} runs on two hosts, {outcome.job_failures} "
         f"failed, {outcome.job_seconds} s of job time); all in {outcome.closing_seconds} s "
         f"after the deadline; left open: {outcome.left_open}; not redacted: "
         f"{outcome.unredacted}",
