@@ -1,6 +1,7 @@
 # make run  — set up everything and serve the demo on 127.0.0.1:5000 (SQLite)
 # make test — set up everything and run the whole suite (SQLite, then PostgreSQL)
 # make bench — benchmarks (see bench/README.md)
+# make storm — the deadline storm on both set-ups, stepping N to each knee (bench/README.md)
 
 PYTHON ?= python3
 VENV   := .venv
@@ -9,7 +10,7 @@ STAMP  := $(VENV)/.installed-stamp
 MO     := recruit/translations/ru/LC_MESSAGES/messages.mo
 PO     := recruit/translations/ru/LC_MESSAGES/messages.po
 
-.PHONY: run test lint bench audit translations extract system-deps clean
+.PHONY: run test lint bench storm audit translations extract system-deps clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +44,10 @@ test: system-deps $(STAMP) $(MO) lint
 bench: $(STAMP) $(MO)
 	RECRUIT_BENCH=1 bash scripts/system-deps.sh
 	$(BIN)/python -m bench.run $(if $(QUICK),--quick)
+
+# make storm QUICK=1 — 30 s per set-up, as CI runs it; STORM_ARGS="--setup scaleout …" for more.
+storm: system-deps $(STAMP) $(MO)
+	$(BIN)/python -m bench.storm $(if $(QUICK),--quick) $(STORM_ARGS)
 
 audit: $(STAMP)
 	$(BIN)/pip-audit --skip-editable --progress-spinner off

@@ -37,7 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
-from bench.procs import stop_group
+from bench.procs import gunicorn_argv, stop_group
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -499,9 +499,8 @@ class Server:
     def __enter__(self) -> Server:
         self._log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
-            [str(BIN / "gunicorn"), "--workers", "2", "--worker-class", "sync",
-             "--bind", f"127.0.0.1:{self.port}", "--timeout", "120", "--graceful-timeout", "5",
-             "--error-logfile", "-", "recruit:create_app()"],
+            gunicorn_argv(bind=f"127.0.0.1:{self.port}", workers=2, timeout=120,
+                          extra=("--error-logfile", "-")),
             cwd=ROOT, env=self.env, stdout=self._log, stderr=self._log,
             start_new_session=True,  # its own process group: killed as one below
         )

@@ -436,6 +436,7 @@ def seed(engine: sa.Engine, *, applicants: int, keys: list[str], random_seed: in
             conn.exec_driver_sql("ANALYZE")
         elif conn.dialect.name == "postgresql":
             conn.commit()
+            sync_sequences(conn)
             conn.exec_driver_sql("ANALYZE")
         conn.commit()
 
@@ -444,6 +445,21 @@ def seed(engine: sa.Engine, *, applicants: int, keys: list[str], random_seed: in
     return SeedReport(applicants=applicants, campaign_id=campaign_id, stage_id=stage_id,
                       rows=counts, seconds=time.perf_counter() - started,
                       scores_seconds=refreshed)
+
+
+def sync_sequences(conn: sa.Connection) -> None:
+    """PostgreSQL: move each id sequence past the ids written explicitly by the bulk inserts,
+    so the running site's own inserts do not collide with them."""
+    from recruit.db import Base
+
+    for table in Base.metadata.sorted_tables:
+        if "id" not in table.c or not table.c.id.autoincrement:
+            continue
+        name = conn.dialect.identifier_preparer.quote(table.name)  # "user" is a keyword
+        conn.exec_driver_sql(
+            f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "  # noqa: S608 - our tables
+            f"COALESCE((SELECT MAX(id) FROM {name}), 0) + 1, false)")
+    conn.commit()
 
 
 def _refresh_stage_scores(engine: sa.Engine, *, stage_id: int, now) -> float | None:

@@ -48,7 +48,7 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
 
-from bench.procs import stop_group
+from bench.procs import gunicorn_argv, stop_group
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_BIN = Path(os.environ.get("RECRUIT_PG_BIN", "/usr/lib/postgresql/15/bin"))
@@ -191,13 +191,6 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _gunicorn_options() -> list[str]:
-    from gunicorn.config import Config
-
-    # gunicorn 25+ opens a control socket under ~/.gunicorn: nothing to leave behind here.
-    return ["--no-control-socket"] if "control_socket_disable" in Config().settings else []
-
-
 class Server:
     """gunicorn in its own process group."""
 
@@ -206,9 +199,7 @@ class Server:
         self.log = log
         self._log_fh = log.open("wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class",
-             "sync", "--bind", f"{HOST}:{port}", "--timeout", "30", "--graceful-timeout", "5",
-             *_gunicorn_options(), "recruit:create_app()"],
+            gunicorn_argv(bind=f"{HOST}:{port}", workers=workers),
             cwd=ROOT, env=env, stdout=self._log_fh, stderr=subprocess.STDOUT,
             start_new_session=True,
         )

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import sqlalchemy as sa
-from flask import current_app, g, has_request_context, request
+from flask import current_app, g, has_app_context, has_request_context, request
 from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -48,6 +56,32 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def writes(view):
+    """Mark a view that writes on GET too (it closes expired stages, say): its transaction
+    takes the write lock up front like a POST's."""
+    view.writes_on_get = True
+    return view
+
+
+def will_write() -> None:
+    """Declare that the current app context writes (a CLI job): its transactions, from the
+    next one on, take the write lock up front."""
+    g._recruit_writes = True
+
+
+def _may_write() -> bool:
+    if has_request_context():
+        if request.method not in SAFE_METHODS:
+            return True
+        view = current_app.view_functions.get(request.endpoint or "")
+        if getattr(view, "writes_on_get", False):
+            return True
+    return has_app_context() and bool(g.get("_recruit_writes"))
+
+
 def make_engine(url: str, **kwargs) -> sa.Engine:
     """Create an engine; SQLite gets WAL, foreign keys and real transactions."""
     if url.startswith("sqlite"):
@@ -68,11 +102,10 @@ def make_engine(url: str, **kwargs) -> sa.Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_on_begin(conn):
-            # A request that may write takes the write lock up front: in WAL mode a read
+            # A unit of work that may write takes the write lock up front: in WAL mode a read
             # transaction cannot be upgraded once another writer has committed, and would
             # fail at once with "database is locked" instead of waiting its turn.
-            writing = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if _may_write() else "BEGIN")
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
@@ -124,3 +157,21 @@ def get_db() -> Session:
 def get_engine() -> sa.Engine:
     """The engine of the current app."""
     return current_app.extensions["recruit.engine"]
+
+
+def when_unlocked(work: Callable[[], T], *, session: Session, attempts: int = 6,
+                  wait: float = 2.0) -> T:
+    """Run ``work``; when the database stays locked past its busy timeout (SQLite, while a
+    long writer such as the deadline job holds the lock), roll back and try again, at most
+    ``attempts`` times. For workers and jobs: one that gave up at the first "database is
+    locked" would stop sending mail or closing stages until someone restarted it."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return work()
+        except OperationalError as exc:
+            session.rollback()
+            if "locked" not in str(exc.orig) or attempt == attempts:
+                raise
+            log.warning("database busy (%s); trying again in %.0f s", exc.orig, wait)
+            time.sleep(wait)
+    raise AssertionError("unreachable")  # pragma: no cover

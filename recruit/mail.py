@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import smtplib
 import ssl
@@ -17,7 +18,7 @@ from flask_babel import force_locale
 from jinja2 import TemplateNotFound
 from sqlalchemy.orm import Session
 
-from recruit.db import utcnow
+from recruit.db import utcnow, when_unlocked
 from recruit.models import OutboxMessage
 
 CLAIM_SECONDS = 300
@@ -186,9 +187,15 @@ def deliver(db: Session, *, sender, worker: str, limit: int = 20) -> tuple[int, 
         else:
             values["sent_at"] = utcnow()
             sent += 1
-        db.execute(sa.update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))
-        db.commit()
+        # A message that went out must be marked so, or its claim lapses and it goes out
+        # again: wait out a busy database rather than give up on the mark.
+        when_unlocked(functools.partial(_mark, db, message_id, values), session=db)
     return sent, failed
+
+
+def _mark(db: Session, message_id: int, values: dict) -> None:
+    db.execute(sa.update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))
+    db.commit()
 
 
 def init_app(app) -> None:

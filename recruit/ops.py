@@ -11,6 +11,7 @@ import sqlite3
 
 # pg_dump and pg_restore run with an argument list, never through a shell.
 import subprocess  # nosec B404
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -82,8 +83,14 @@ def is_empty(engine: sa.Engine) -> bool:
     return True
 
 
-def backup(*, url: str, target: Path) -> Path:
-    """Write a consistent copy of a live database to ``target`` (SQLite file or pg_dump -Fc)."""
+Progress = Callable[[int, int], None]
+
+
+def backup(*, url: str, target: Path, on_progress: Progress | None = None) -> Path:
+    """Write a consistent copy of a live database to ``target`` (SQLite file or pg_dump -Fc).
+
+    ``on_progress(done, total)`` reports pages copied (SQLite) or tables dumped (PostgreSQL).
+    """
     parsed = sa.make_url(url)
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -97,9 +104,15 @@ def backup(*, url: str, target: Path) -> Path:
         # consistent even while the site keeps writing (WAL included), unlike a file copy.
         source = sqlite3.connect(source_path)
         dest = sqlite3.connect(partial)
+
+        def pages(_status: int, remaining: int, total: int) -> None:
+            if on_progress is not None:
+                on_progress(total - remaining, total)
+
         try:
             with dest:
-                source.backup(dest)
+                # In steps, so a progress bar moves and writers get the lock in between.
+                source.backup(dest, pages=1024, progress=pages)
         finally:
             dest.close()
             source.close()
@@ -107,10 +120,38 @@ def backup(*, url: str, target: Path) -> Path:
         return target
     if parsed.get_backend_name() == "postgresql":
         uri, env = _libpq(parsed)
-        _run([_pg_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges",
-              f"--file={target}", f"--dbname={uri}"], env)
+        args = [_pg_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges",
+                f"--file={target}", f"--dbname={uri}"]
+        if on_progress is None:
+            _run(args, env)
+        else:
+            _dump_with_progress(args, env, url=url, on_progress=on_progress)
         return target
     raise OpsError(f"backups of {parsed.get_backend_name()} databases are not supported")
+
+
+def _dump_with_progress(args: list[str], env: dict[str, str], *, url: str,
+                        on_progress: Progress) -> None:
+    """Run pg_dump --verbose and count the tables it has dumped against the ones there are."""
+    engine = sa.create_engine(url)
+    try:
+        total = len(user_tables(engine)) + 1  # alembic_version is dumped too
+    finally:
+        engine.dispose()
+    done, errors = 0, []
+    # The arguments are our own, as in _run.
+    with subprocess.Popen([*args, "--verbose"], env=env, stdout=subprocess.DEVNULL,  # noqa: S603  # nosec B603
+                          stderr=subprocess.PIPE, text=True) as process:
+        for line in process.stderr:
+            if "dumping contents of table" in line:
+                done = min(done + 1, total)
+                on_progress(done, total)
+            elif "error" in line.lower():
+                errors.append(line.strip())
+    if process.returncode != 0:
+        problem = "; ".join(errors) or f"exit status {process.returncode}"
+        raise OpsError(f"pg_dump failed: {problem}")
+    on_progress(total, total)
 
 
 def restore(*, url: str, source: Path, force: bool = False) -> None:
@@ -230,11 +271,12 @@ def purgeable_users(db: Session, *, cutoff: datetime) -> dict[int, list[str]]:
 
 
 def purge_identities(db: Session, *, older_than: timedelta, now: datetime,
-                     dry_run: bool = False) -> PurgeResult:
+                     dry_run: bool = False, on_progress: Progress | None = None) -> PurgeResult:
     """Erase the identities of candidacies finished more than ``older_than`` ago.
 
     Candidacies, answers, reviews and decisions stay (they carry no identity) so statistics
-    hold; each erased identity and the run itself are audit events.
+    hold; each erased identity and the run itself are audit events. ``on_progress(done,
+    total)`` is called after each erased identity.
     """
     if older_than < timedelta(0):
         raise OpsError("the retention period cannot be negative")
@@ -245,10 +287,12 @@ def purge_identities(db: Session, *, older_than: timedelta, now: datetime,
     if dry_run:
         return result
     days = older_than.days
-    for user_id, codes in sorted(found.items()):
+    for done, (user_id, codes) in enumerate(sorted(found.items()), start=1):
         db.execute(sa.delete(Identity).where(Identity.user_id == user_id))
         audit.record(db, action="identity.purged", actor_id=None, subject=f"user:{user_id}",
                      details={"candidacies": codes, "older_than_days": days})
+        if on_progress is not None:
+            on_progress(done, len(found))
     audit.record(db, action="retention.purge", actor_id=None, subject="identities",
                  details={"erased": len(found), "older_than_days": days,
                           "cutoff": cutoff.isoformat(timespec="seconds")})

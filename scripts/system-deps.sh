@@ -6,6 +6,8 @@ set -euo pipefail
 missing=()
 have_lib() { ldconfig -p 2>/dev/null | grep -q "$1"; }
 [ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql-15)
+# The storm (make storm, and its short run in make test) keeps rate limits in Redis.
+command -v redis-server >/dev/null || missing+=(redis-server)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 have_lib libharfbuzz-subset.so.0 || missing+=(libharfbuzz-subset0)
 have_lib libpango-1.0.so.0 || missing+=(libpango-1.0-0)

@@ -9,6 +9,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from recruit import ROOT
+from recruit.cli.common import follow, progress
 
 
 def _seed_module():
@@ -41,16 +42,12 @@ def bench_seed(applicants, random_seed, unreviewed):
     seed = _seed_module()
     engine = get_engine()
     upgrade(engine)
-    step = max(seed.CHUNK, applicants // 10)
-
-    def progress(done: int, total: int) -> None:
-        if done == total or done % step < seed.CHUNK:
-            click.echo(f"  {done:,} / {total:,} applicants", err=True)
-
     try:
-        report = seed.seed(engine, applicants=applicants,
-                           keys=current_app.config["ENCRYPTION_KEYS"],
-                           random_seed=random_seed, unreviewed=unreviewed, progress=progress)
+        with progress(length=applicants, label="Seeding applicants") as bar:
+            report = seed.seed(engine, applicants=applicants,
+                               keys=current_app.config["ENCRYPTION_KEYS"],
+                               random_seed=random_seed, unreviewed=unreviewed,
+                               progress=follow(bar))
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     for table, count in sorted(report.rows.items()):

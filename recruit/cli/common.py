@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 
 import click
 
@@ -24,3 +27,54 @@ def parse_date(value: str) -> datetime:
         raise click.BadParameter(f"{value!r} is not a date like 2026-12-01 or "
                                  "2026-12-01T09:00") from exc
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+class _Quiet:
+    """The stand-in for a progress bar where nobody watches: same calls, no output."""
+
+    def __init__(self, iterable: Iterable | None, length: int | None):
+        self._iterable = iterable
+        self.length = length
+        self.pos = 0
+
+    def __enter__(self) -> _Quiet:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def __iter__(self) -> Iterator:
+        return iter(self._iterable or ())
+
+    def update(self, n_steps: int) -> None:
+        """Count ``n_steps`` more steps done."""
+        self.pos += n_steps
+
+
+def terminal() -> IO[str]:
+    """Where progress is drawn: stderr, so stdout stays the command's result."""
+    return sys.stderr
+
+
+def progress(iterable: Iterable | None = None, *, length: int | None = None, label: str,
+             file: IO[str] | None = None):
+    """A progress bar on stderr when stderr is a terminal; silent in cron, pipes and logs.
+
+    Use it like ``click.progressbar`` (a context manager with ``update(n)``, or iterate it).
+    """
+    stream = file if file is not None else terminal()
+    isatty = getattr(stream, "isatty", None)
+    if not (isatty and isatty()):
+        return _Quiet(iterable, length)
+    return click.progressbar(iterable, length=length, label=label, file=stream, show_pos=True,
+                             show_eta=True)
+
+
+def follow(bar) -> Callable[[int, int], None]:
+    """An ``on_progress(done, total)`` callback that moves ``bar`` to ``done`` of ``total``."""
+
+    def advance(done: int, total: int) -> None:
+        bar.length = total
+        bar.update(done - bar.pos)
+
+    return advance

@@ -10,6 +10,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
+from recruit.db import when_unlocked
+
 
 @click.group(cls=AppGroup)
 def mail():
@@ -29,7 +31,8 @@ def mail_worker(once, interval):
     worker = f"{socket.gethostname()}:{os.getpid()}"
     session = get_db()
     while True:
-        sent, failed = mail_module.deliver(session, sender=sender, worker=worker)
+        sent, failed = when_unlocked(
+            lambda: mail_module.deliver(session, sender=sender, worker=worker), session=session)
         if sent or failed:
             click.echo(f"sent {sent}, failed {failed}")
         if once:

@@ -9,6 +9,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from recruit.cli.common import follow, progress
+
 
 @click.command("backup")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
@@ -18,7 +20,9 @@ def backup_command(file):
     from recruit import ops
 
     try:
-        target = ops.backup(url=current_app.config["DATABASE_URL"], target=file)
+        with progress(length=1, label="Backing up") as bar:
+            target = ops.backup(url=current_app.config["DATABASE_URL"], target=file,
+                                on_progress=follow(bar))
     except ops.OpsError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Backup written to {target} ({target.stat().st_size} bytes). Keep the "
@@ -60,8 +64,9 @@ def purge_command(days, dry_run):
     from recruit.db import get_db, utcnow
 
     session = get_db()
-    result = ops.purge_identities(session, older_than=timedelta(days=days), now=utcnow(),
-                                  dry_run=dry_run)
+    with progress(length=1, label="Erasing identities") as bar:
+        result = ops.purge_identities(session, older_than=timedelta(days=days), now=utcnow(),
+                                      dry_run=dry_run, on_progress=follow(bar))
     count = len(result.user_ids)
     if dry_run:
         click.echo(f"Would erase {count} identities ({len(result.candidacy_codes)} finished "

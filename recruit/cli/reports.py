@@ -13,6 +13,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
+from recruit.cli.common import follow, progress
 from recruit.db import get_db
 from recruit.domain import audit
 from recruit.models import Campaign
@@ -57,14 +58,10 @@ def letters(campaign_key: str, out_dir: Path, processes: int | None):
         _user_id, locale = data.offer_addressee(db, offer=offer)
         document = documents.offer_letter(db, offer=offer, locale=locale or default_locale)
         jobs.append((document.filename, document.job()))
-    with LetterRenderer(processes) as renderer, click.progressbar(
-        length=len(jobs), label=f"Rendering {len(jobs)} letters", show_pos=True
+    with LetterRenderer(processes) as renderer, progress(
+        length=len(jobs), label=f"Rendering {len(jobs)} letters"
     ) as bar:
-
-        def advance(done: int, _total: int) -> None:
-            bar.update(done - bar.pos)
-
-        paths = renderer.render_many(jobs, out_dir=out_dir, on_progress=advance)
+        paths = renderer.render_many(jobs, out_dir=out_dir, on_progress=follow(bar))
     audit.record(db, action="offer_letters.render", actor_id=None,
                  subject=f"campaign:{campaign.id}",
                  details={"letters": len(paths), "out": str(out_dir)})

@@ -6,6 +6,7 @@ import click
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
+from recruit.cli.common import progress
 from recruit.db import get_db, utcnow
 from recruit.domain import assignment, review_stats
 from recruit.models import Campaign
@@ -29,7 +30,10 @@ def scores_normalise(campaign_key):
     if campaign_key and not campaigns:
         raise click.ClickException(f"no campaign with key {campaign_key!r}")
     for campaign in campaigns:
-        changed = review_stats.renormalise_campaign(db, campaign=campaign)
+        with progress(length=len(campaign.stages),
+                      label=f"Normalising {campaign.key}") as bar:
+            changed = review_stats.renormalise_campaign(
+                db, campaign=campaign, on_progress=lambda done, _total: bar.update(1))
         db.commit()
         click.echo(f"{campaign.key}: {changed} normalised scores changed")
 

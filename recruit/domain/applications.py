@@ -14,11 +14,11 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from recruit import vault
-from recruit.domain import audit, intake
+from recruit.domain import audit, intake, notify
 from recruit.domain.eligibility import Outcome, Rules, check
 from recruit.domain.pipeline import TRANSITIONS, Event, State, transition
 from recruit.domain.pseudonyms import new_candidacy_code
@@ -230,15 +230,26 @@ def save_answer(db: Session, *, answer: Answer, text: str, base_version: int,
     if len(text) > MAX_ANSWER_CHARS:
         raise ApplicationError("text_too_long", "the text is too long to save",
                                max_chars=MAX_ANSWER_CHARS)
-    # Compare-and-set in one statement: two tabs saving at once cannot both win.
+    # Compare-and-set in one statement: two tabs saving at once cannot both win. The stage
+    # must still be open when the row is written, not only when it was read: the sub-select
+    # takes a shared lock on the submission (PostgreSQL), so a deadline job that holds it
+    # makes this save wait and then refuse, and a save in flight makes the job pass the
+    # submission by (SKIP LOCKED) until the save is committed. SQLite serialises writers.
+    still_open = (sa.select(Submission.id)
+                  .where(Submission.id == answer.submission_id,
+                         Submission.submitted_at.is_(None), Submission.deadline_at > now)
+                  .with_for_update(read=True))
     saved = db.execute(
         sa.update(Answer)
-        .where(Answer.id == answer.id, Answer.version == base_version)
+        .where(Answer.id == answer.id, Answer.version == base_version,
+               Answer.submission_id.in_(still_open.scalar_subquery()))
         .values(text=text, version=base_version + 1, saved_at=now)
         .returning(Answer.version, Answer.saved_at)
         .execution_options(synchronize_session=False)
     ).first()
     if saved is None:
+        db.refresh(submission)
+        _refuse_if_closed(submission, now=now)
         db.refresh(answer)
         raise ApplicationError("conflict", "a newer version was saved elsewhere",
                                version=answer.version, saved_at=answer.saved_at)
@@ -283,6 +294,9 @@ def submit_stage(db: Session, *, submission: Submission, now: datetime,
         return False
     candidacy = submission.candidacy
     if candidacy.state != State.IN_STAGE:
+        db.refresh(submission)
+        if submission.submitted_at is not None:
+            return False  # handed in meanwhile by another request or job
         raise ApplicationError("not_in_stage", "this candidacy is not taking a stage")
     if not auto:
         if now >= submission.deadline_at:
@@ -292,8 +306,24 @@ def submit_stage(db: Session, *, submission: Submission, now: datetime,
             if problems:
                 raise ApplicationError("word_limits", "some answers do not meet the word limits",
                                        problems=problems)
-    submission.submitted_at = min(now, submission.deadline_at) if auto else now
-    submission.auto_submitted = auto
+    submitted_at = min(now, submission.deadline_at) if auto else now
+    # Claim the submission in one conditional statement, so that the deadline job on two
+    # hosts, a lazy close and the applicant's own button never hand a stage in twice.
+    claimed = db.execute(
+        sa.update(Submission)
+        .where(Submission.id == submission.id, Submission.submitted_at.is_(None))
+        .values(submitted_at=submitted_at, auto_submitted=auto)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not claimed:
+        db.refresh(submission)
+        return False
+    set_committed_value(submission, "submitted_at", submitted_at)
+    set_committed_value(submission, "auto_submitted", auto)
+    # What is handed in is what the rows hold now: a save that committed while this
+    # request read the page must not be passed over for an older copy in memory.
+    db.scalars(sa.select(Answer).where(Answer.submission_id == submission.id)
+               .execution_options(populate_existing=True)).all()
     candidacy.state = transition(State(candidacy.state), Event.SUBMIT_STAGE).value
     candidacy.updated_at = now
     identity = (vault.open_identity_of(db, user_id=candidacy.user_id)
@@ -301,22 +331,42 @@ def submit_stage(db: Session, *, submission: Submission, now: datetime,
     intake.accept_submission(db, submission=submission,
                              identity=identity.for_redaction() if identity else None,
                              reviews_per_answer=candidacy.campaign.reviews_per_answer, now=now)
+    notify.stage_submitted(db, submission=submission)
     db.flush()
     return True
 
 
-def close_expired(db: Session, *, now: datetime, candidacy: Candidacy | None = None) -> int:
-    """Submit the saved drafts of every stage whose time ran out; returns how many."""
-    query = (sa.select(Submission).join(Candidacy, Candidacy.id == Submission.candidacy_id)
-             .where(Submission.submitted_at.is_(None), Submission.deadline_at <= now,
-                    Candidacy.state == State.IN_STAGE.value)
-             .order_by(Submission.deadline_at, Submission.id))
+def close_expired(db: Session, *, now: datetime, candidacy: Candidacy | None = None,
+                  limit: int | None = None, skip_locked: bool = False,
+                  grace: timedelta = timedelta(0)) -> int:
+    """Submit the saved drafts of stages whose time ran out; returns how many were submitted.
+
+    A stage is due once its deadline is ``grace`` behind ``now``: a job gives a save that
+    reached the server before the deadline time to finish. At most ``limit`` stages per call,
+    oldest deadline first, so a job commits in bounded batches. Each submission is locked
+    first (PostgreSQL): with ``skip_locked`` one that another process or an autosave holds is
+    passed by, to be taken by a later batch; without it the call waits its turn. Either way a
+    stage is handed in once (see submit_stage)."""
+    due = (sa.select(Submission.id).join(Candidacy, Candidacy.id == Submission.candidacy_id)
+           .where(Submission.submitted_at.is_(None), Submission.deadline_at <= now - grace,
+                  Candidacy.state == State.IN_STAGE.value)
+           .order_by(Submission.deadline_at, Submission.id)
+           .with_for_update(of=Submission, skip_locked=skip_locked))
     if candidacy is not None:
-        query = query.where(Submission.candidacy_id == candidacy.id)
-    count = 0
-    for submission in db.scalars(query).all():
-        count += submit_stage(db, submission=submission, now=now, auto=True)
-    return count
+        due = due.where(Submission.candidacy_id == candidacy.id)
+    if limit is not None:
+        due = due.limit(limit)
+    ids = list(db.scalars(due))
+    if not ids:
+        return 0
+    # Locked now: read them afresh, whatever this session had loaded before.
+    submissions = db.scalars(
+        sa.select(Submission).where(Submission.id.in_(ids))
+        .order_by(Submission.deadline_at, Submission.id)
+        .options(selectinload(Submission.answers).joinedload(Answer.task),
+                 joinedload(Submission.candidacy).joinedload(Candidacy.campaign))
+        .execution_options(populate_existing=True)).unique().all()
+    return sum(submit_stage(db, submission=s, now=now, auto=True) for s in submissions)
 
 
 # -- status ------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from recruit.models import (
     JobRole,
     OutboxMessage,
     Stage,
+    Submission,
     User,
     WaitlistEntry,
 )
@@ -95,6 +96,21 @@ def stage_passed(db: Session, *, candidacy: Candidacy, stage: Stage,
                  link=(link("applicant.stage", candidacy_id=candidacy.id,
                             stage_id=next_stage.id) if next_stage
                        else link("applicant.candidacy", candidacy_id=candidacy.id)))
+
+
+def stage_submitted(db: Session, *, submission: Submission) -> OutboxMessage | None:
+    """Confirm a handed-in stage: by the applicant, or automatically when the time ran out."""
+    candidacy = submission.candidacy
+    user = _recipient(db, candidacy)
+    if user is None:
+        return None
+    locale = _locale(user)
+    stage = submission.stage
+    return _send(db, user, "stage_submitted",
+                 campaign_title=candidacy.campaign.title(locale),
+                 stage_position=stage.position, stage_title=stage.title(locale),
+                 auto=submission.auto_submitted, submitted_at=submission.submitted_at,
+                 link=link("applicant.candidacy", candidacy_id=candidacy.id))
 
 
 def stage_not_passed(db: Session, *, candidacy: Candidacy, stage: Stage,

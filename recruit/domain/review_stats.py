@@ -8,6 +8,7 @@ by candidacy code and reviewer e-mail, never a name.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -95,12 +96,18 @@ def renormalise_stage(db: Session, *, stage: Stage, tolerance: float = 0.0) -> i
     return count
 
 
-def renormalise_campaign(db: Session, *, campaign: Campaign) -> int:
-    """Renormalise every stage of a campaign exactly; return how many scores changed."""
+def renormalise_campaign(db: Session, *, campaign: Campaign,
+                         on_progress: Callable[[int, int], None] | None = None) -> int:
+    """Renormalise every stage of a campaign exactly; return how many scores changed.
+
+    ``on_progress(done, total)`` is called after each stage (the CLI's progress bar)."""
     changed = 0
-    for stage in campaign.stages:
+    stages = list(campaign.stages)
+    for done, stage in enumerate(stages, start=1):
         _clear_due(db, stage_id=stage.id)
         changed += renormalise_stage(db, stage=stage)
+        if on_progress is not None:
+            on_progress(done, len(stages))
     return changed
 
 

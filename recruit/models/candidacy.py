@@ -16,6 +16,7 @@ REVIEW_POOL_SQL = "check_status = 'released' AND reviews_wanted > reviews_done +
 # Queries repeat these predicates word for word so both databases use the partial indexes.
 RANKED_SQL = "submitted_at IS NOT NULL"
 STALE_SQL = "submitted_at IS NOT NULL AND scores_at IS NULL"
+OPEN_SQL = "submitted_at IS NULL"
 
 
 class EligibilityCheck(Base):
@@ -76,13 +77,17 @@ class Submission(Base):
         # few at any time, so finding them costs nothing.
         sa.Index("ix_submission_stale", "stage_id",
                  sqlite_where=sa.text(STALE_SQL), postgresql_where=sa.text(STALE_SQL)),
+        # The deadline job looks for open submissions whose time ran out: only the open ones
+        # are in this index, so a job every minute stays cheap however many were submitted.
+        sa.Index("ix_submission_open", "deadline_at",
+                 sqlite_where=sa.text(OPEN_SQL), postgresql_where=sa.text(OPEN_SQL)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     candidacy_id: Mapped[int] = mapped_column(sa.ForeignKey("candidacy.id", ondelete="CASCADE"))
     stage_id: Mapped[int] = mapped_column(sa.ForeignKey("stage.id", ondelete="CASCADE"))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    deadline_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    deadline_at: Mapped[datetime] = mapped_column(UTCDateTime)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     auto_submitted: Mapped[bool] = mapped_column(default=False)
     # The stage result as scoring.candidate_scores defines it, kept by

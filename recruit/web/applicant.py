@@ -37,7 +37,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from recruit import access, clock, limits, vault
-from recruit.db import get_db
+from recruit.db import get_db, writes
 from recruit.domain import applications, eligibility, notify
 from recruit.domain.applications import ApplicationError
 from recruit.domain.pipeline import TRANSITIONS, Event, State
@@ -101,9 +101,9 @@ def _error_message(error: ApplicationError, *, json_client: bool = False) -> str
                  when=_datetime(p["submitted_at"]))
     if error.code == "deadline":
         if json_client:
-            return _("Time is up: the stage ended at %(time)s and your last saved drafts were "
-                     "submitted. This newer text was not saved; it stays in this browser so you "
-                     "can copy it.", time=_time(p["deadline_at"]))
+            return _("Time is up: the stage ended at %(time)s, and the drafts saved before "
+                     "then are handed in as they are. This newer text was not saved; it stays "
+                     "in this browser so you can copy it.", time=_time(p["deadline_at"]))
         return _("Time is up: the stage ended at %(time)s and your last saved drafts were "
                  "submitted. The text you sent afterwards was not saved; it is shown below so "
                  "you can copy it.", time=_time(p["deadline_at"]))
@@ -327,6 +327,7 @@ def _answer_views(submission, texts: dict[int, str] | None = None,
 # -- home, profile, applying -------------------------------------------------------------------
 
 @bp.route("/")
+@writes  # closes an expired stage of the applicant's on the way
 @access.guard(access.is_applicant)
 def home():
     """The applicant's candidacies, the waves open now, or the waitlist."""
@@ -467,6 +468,7 @@ def waitlist_leave():
 # -- status ------------------------------------------------------------------------------------
 
 @bp.route("/candidacies/<int:candidacy_id>")
+@writes  # closes an expired stage of the applicant's on the way
 @access.guard(access.is_applicant)
 def candidacy(candidacy_id: int):
     """One application's timeline: applied, stages, review, results, offers."""
@@ -486,6 +488,7 @@ def candidacy(candidacy_id: int):
 # -- taking a stage ----------------------------------------------------------------------------
 
 @bp.route("/candidacies/<int:candidacy_id>/stages/<int:stage_id>")
+@writes  # closes an expired stage of the applicant's on the way
 @access.guard(access.is_applicant)
 def stage(candidacy_id: int, stage_id: int):
     """A stage: the start page, the answer form with autosave, or the submitted answers."""
@@ -633,6 +636,7 @@ def autosave(answer_id: int):
 
 @bp.route("/candidacies/<int:candidacy_id>/stages/<int:stage_id>/submit",
           methods=["GET", "POST"])
+@writes  # closes an expired stage of the applicant's on the way
 @access.guard(access.is_applicant)
 def stage_submit(candidacy_id: int, stage_id: int):
     """Confirm and submit a stage (idempotent); the answers become read-only."""
