@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+import zlib
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import wraps
 
 import sqlalchemy as sa
-from flask import current_app, g, has_request_context, request
+from flask import current_app, g, has_app_context, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -48,6 +52,65 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# -- units of work that may write ---------------------------------------------------------------
+#
+# SQLite in WAL mode cannot upgrade a read transaction to a write once another connection has
+# committed since it began: the write fails at once with "database is locked", whatever the
+# busy timeout. So a unit of work that may write says so before its first statement and
+# begins with BEGIN IMMEDIATE, which waits its turn for the lock. A POST always may write; a
+# GET that writes (an audited view, a lazy job) and a CLI command that writes are marked with
+# :func:`writes`. PostgreSQL needs no lock up front: under READ COMMITTED writers wait for each
+# other row by row; the few check-then-act steps take :func:`serialise`.
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_WRITES = "_recruit_writes"
+_DISPATCHED = "_recruit_dispatched"
+_WRITE_VERBS = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+log = logging.getLogger(__name__)
+
+
+class UnmarkedWrite(RuntimeError):
+    """A GET wrote without being marked with :func:`writes` (raised in tests only)."""
+
+
+def writes(func: Callable) -> Callable:
+    """Mark a view that writes on GET, or a CLI command, as a unit of work that may write."""
+
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        # A CLI command has no request to look at: the mark goes on the app context.
+        setattr(g, _WRITES, True)
+        return func(*args, **kwargs)
+
+    wrapper.__writes__ = True
+    return wrapper
+
+
+def may_write() -> bool:
+    """Whether the current request or command may write, so takes the write lock up front."""
+    if has_request_context():
+        if request.method not in SAFE_METHODS or g.get(_WRITES, False):
+            return True
+        # Decided from the matched view, not from when it runs: the user is loaded (and the
+        # transaction begun) before the view function is called.
+        view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+        return bool(getattr(view, "__writes__", False))
+    return has_app_context() and bool(g.get(_WRITES, False))
+
+
+def serialise(session: Session, name: str, key: int = 0) -> None:
+    """Make concurrent units of work doing ``name`` (for ``key``) wait for each other.
+
+    On PostgreSQL a transaction-level advisory lock; on SQLite nothing is needed, as a unit
+    that may write already holds the database's one write lock.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        # Two 32-bit halves: a stable number for the name, and the key.
+        classid = zlib.crc32(name.encode()) - 2**31
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:a, :b)"),
+                        {"a": classid, "b": int(key) % 2**31})
+
+
 def make_engine(url: str, **kwargs) -> sa.Engine:
     """Create an engine; SQLite gets WAL, foreign keys and real transactions."""
     if url.startswith("sqlite"):
@@ -68,15 +131,25 @@ def make_engine(url: str, **kwargs) -> sa.Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_on_begin(conn):
-            # A request that may write takes the write lock up front: in WAL mode a read
-            # transaction cannot be upgraded once another writer has committed, and would
-            # fail at once with "database is locked" instead of waiting its turn.
-            writing = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if may_write() else "BEGIN")
 
-        return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return sa.create_engine(url, **kwargs)
+    else:
+        kwargs.setdefault("pool_pre_ping", True)
+        engine = sa.create_engine(url, **kwargs)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _unmarked_write(conn, cursor, statement, parameters, context, executemany):
+        # A GET that writes without the mark works until two users meet, then fails under
+        # load: the tests turn it into an error, production logs it.
+        if (has_request_context() and g.get(_DISPATCHED, False)
+                and statement.lstrip()[:7].upper().startswith(_WRITE_VERBS) and not may_write()):
+            message = (f"GET {request.endpoint} writes ({statement.split(None, 2)[:2]}); mark "
+                       "the view with @recruit.db.writes")
+            if current_app.testing:
+                raise UnmarkedWrite(message)
+            log.warning(message)
+
+    return engine
 
 
 def init_app(app) -> None:
@@ -84,6 +157,11 @@ def init_app(app) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["recruit.engine"] = engine
     app.extensions["recruit.sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
+
+    @app.before_request
+    def _dispatched():
+        # Only real requests are checked for unmarked writes, not a test_request_context().
+        setattr(g, _DISPATCHED, True)
 
     @app.after_request
     def _commit(response):

@@ -6,7 +6,7 @@ import click
 from flask.cli import AppGroup, with_appcontext
 
 from recruit import clock
-from recruit.db import get_db
+from recruit.db import get_db, writes
 
 
 @click.group(cls=AppGroup)
@@ -16,6 +16,7 @@ def stages():
 
 @stages.command("close-expired")
 @with_appcontext
+@writes
 def stages_close_expired():
     """Submit the saved drafts of every stage whose time ran out (run it every minute)."""
     from recruit.domain import applications
@@ -33,6 +34,7 @@ def waitlist():
 
 @waitlist.command("notify")
 @with_appcontext
+@writes
 def waitlist_notify():
     """E-mail everyone on the waitlist about a wave that is open now (nobody twice)."""
     from recruit.domain import applications, notify

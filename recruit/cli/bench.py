@@ -9,6 +9,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from recruit import ROOT
+from recruit.db import writes
 
 
 def _seed_module():
@@ -33,6 +34,7 @@ def bench():
 @click.option("--unreviewed", type=click.FloatRange(0, 0.9), default=0.1, show_default=True,
               help="Share of submitted applicants whose answers wait for reviewers.")
 @with_appcontext
+@writes
 def bench_seed(applicants, random_seed, unreviewed):
     """Fill an EMPTY database with a benchmark wave; every account gets one known password."""
     from recruit.db import get_engine

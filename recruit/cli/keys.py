@@ -9,6 +9,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
+from recruit.db import writes
+
 
 @click.group(cls=AppGroup)
 def keys():
@@ -17,6 +19,7 @@ def keys():
 
 @keys.command("rotate")
 @with_appcontext
+@writes
 def keys_rotate():
     """Add a new key, re-encrypt every identity with it, keep the old key for decryption."""
     from cryptography.fernet import Fernet

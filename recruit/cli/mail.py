@@ -10,6 +10,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
+from recruit.db import writes
+
 
 @click.group(cls=AppGroup)
 def mail():
@@ -20,6 +22,7 @@ def mail():
 @click.option("--once", is_flag=True, help="Send what is due, then stop.")
 @click.option("--interval", default=2.0, show_default=True, help="Seconds between polls.")
 @with_appcontext
+@writes
 def mail_worker(once, interval):
     """Drain the outbox; several workers may run at once."""
     from recruit import mail as mail_module

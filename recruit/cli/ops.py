@@ -9,6 +9,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from recruit.db import writes
+
 
 @click.command("backup")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
@@ -50,6 +52,7 @@ def restore_command(file, force):
                    "profiles unchanged for DAYS days that led to no candidacy.")
 @click.option("--dry-run", is_flag=True, help="Only say what would be erased.")
 @with_appcontext
+@writes
 def purge_command(days, dry_run):
     """Erase identities of finished candidacies (not passed, withdrawn, declined, expired).
 

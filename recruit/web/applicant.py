@@ -37,7 +37,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from recruit import access, clock, limits, vault
-from recruit.db import get_db
+from recruit.db import get_db, writes
 from recruit.domain import applications, eligibility, notify
 from recruit.domain.applications import ApplicationError
 from recruit.domain.pipeline import TRANSITIONS, Event, State
@@ -328,6 +328,7 @@ def _answer_views(submission, texts: dict[int, str] | None = None,
 
 @bp.route("/")
 @access.guard(access.is_applicant)
+@writes
 def home():
     """The applicant's candidacies, the waves open now, or the waitlist."""
     db, now = get_db(), clock.now()
@@ -468,6 +469,7 @@ def waitlist_leave():
 
 @bp.route("/candidacies/<int:candidacy_id>")
 @access.guard(access.is_applicant)
+@writes
 def candidacy(candidacy_id: int):
     """One application's timeline: applied, stages, review, results, offers."""
     db, now = get_db(), clock.now()
@@ -487,6 +489,7 @@ def candidacy(candidacy_id: int):
 
 @bp.route("/candidacies/<int:candidacy_id>/stages/<int:stage_id>")
 @access.guard(access.is_applicant)
+@writes
 def stage(candidacy_id: int, stage_id: int):
     """A stage: the start page, the answer form with autosave, or the submitted answers."""
     db, now = get_db(), clock.now()
@@ -634,6 +637,7 @@ def autosave(answer_id: int):
 @bp.route("/candidacies/<int:candidacy_id>/stages/<int:stage_id>/submit",
           methods=["GET", "POST"])
 @access.guard(access.is_applicant)
+@writes
 def stage_submit(candidacy_id: int, stage_id: int):
     """Confirm and submit a stage (idempotent); the answers become read-only."""
     db, now = get_db(), clock.now()

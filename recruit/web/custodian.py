@@ -39,7 +39,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from recruit import access, mail
-from recruit.db import get_db, utcnow
+from recruit.db import get_db, utcnow, writes
 from recruit.domain import accounts, custody, redaction
 from recruit.domain import audit as audit_log
 from recruit.i18n import current_language
@@ -219,6 +219,7 @@ def _no_store(response):
 
 @bp.route(f"{PREFIX}/")
 @access.guard(access.may_check_redaction)
+@writes
 def home():
     """The custodian's desk: answers waiting for the check and open contact requests."""
     db = get_db()

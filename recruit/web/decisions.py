@@ -14,7 +14,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from recruit import access
-from recruit.db import get_db, utcnow
+from recruit.db import get_db, utcnow, writes
 from recruit.domain import decisions
 from recruit.i18n import current_language
 from recruit.models import Campaign, Candidacy, Stage
@@ -113,6 +113,7 @@ def _page_arg() -> int:
 
 @bp.route("/stages/<int:stage_id>/decisions")
 @access.guard(access.may_manage_campaigns)
+@writes
 def stage(campaign_id: int, stage_id: int):
     """The stage ranked by score, with flags, a cut-off preview and the way to apply it."""
     db = get_db()
@@ -177,6 +178,7 @@ def cutoff_apply(campaign_id: int, stage_id: int):
 
 @bp.route("/stages/<int:stage_id>/candidacies/<code>", methods=["GET", "POST"])
 @access.guard(access.may_manage_campaigns)
+@writes
 def candidacy(campaign_id: int, stage_id: int, code: str):
     """One candidacy at a stage: scores and criteria, past decisions, and a single decision."""
     db = get_db()

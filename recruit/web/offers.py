@@ -16,7 +16,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from recruit import access
-from recruit.db import get_db, utcnow
+from recruit.db import get_db, utcnow, writes
 from recruit.domain import audit, offers
 from recruit.domain.pipeline import State
 from recruit.i18n import current_language
@@ -92,6 +92,7 @@ def _offer_row(offer: Offer, code: str, role: JobRole) -> dict:
 
 @bp.route("/coordinate/campaigns/<int:campaign_id>/offers")
 @access.guard(access.may_manage_campaigns)
+@writes
 def campaign_offers(campaign_id: int):
     """A campaign's offers and capacity, and the candidacies that passed and await one."""
     db = get_db()
@@ -205,6 +206,7 @@ def _applicant_view(offer: Offer) -> dict:
 
 @bp.route("/me/offers")
 @access.guard(access.is_applicant)
+@writes
 def my_offers():
     """The applicant's offers, open ones first."""
     db = get_db()
@@ -219,6 +221,7 @@ def my_offers():
 
 @bp.route("/me/offers/<int:offer_id>")
 @access.guard(access.is_applicant)
+@writes
 def show(offer_id: int):
     """One offer and the way to accept or decline it."""
     return render_template("applicant/offer.html", offer=_applicant_view(_own_offer(offer_id)))
@@ -245,6 +248,7 @@ def _answer(offer_id: int, *, accept: bool):
 
 @bp.route("/me/offers/<int:offer_id>/accept", methods=["GET", "POST"])
 @access.guard(access.is_applicant)
+@writes
 def accept(offer_id: int):
     """Confirm, then accept the offer."""
     return _answer(offer_id, accept=True)
@@ -252,6 +256,7 @@ def accept(offer_id: int):
 
 @bp.route("/me/offers/<int:offer_id>/decline", methods=["GET", "POST"])
 @access.guard(access.is_applicant)
+@writes
 def decline(offer_id: int):
     """Confirm, then decline the offer."""
     return _answer(offer_id, accept=False)
@@ -261,6 +266,7 @@ def decline(offer_id: int):
 
 @bp.route("/custody/hires")
 @access.guard(access.is_custodian)
+@writes
 def hires():
     """Everyone who accepted an offer, with names and contacts; each view is audited."""
     db = get_db()

@@ -15,7 +15,7 @@ from wtforms import EmailField, SubmitField
 from wtforms.validators import DataRequired, Email, Length
 
 from recruit import access
-from recruit.db import get_db
+from recruit.db import get_db, writes
 from recruit.domain import accounts, assignment, review_stats
 from recruit.models import Campaign, CampaignReviewer, Role, Stage, User
 from recruit.web.forms import ConfirmForm, Form
@@ -105,6 +105,7 @@ def remove(campaign_id: int, user_id: int):
 
 @bp.route("/reviews")
 @access.guard(access.may_manage_reviewer_pool)
+@writes
 def progress(campaign_id: int):
     """Review progress per stage and task, reviewer load and severity, agreement per stage."""
     campaign = _campaign_or_404(campaign_id)
@@ -115,6 +116,7 @@ def progress(campaign_id: int):
 
 @bp.route("/reviews/stages/<int:stage_id>")
 @access.guard(access.may_manage_reviewer_pool)
+@writes
 def stage_scores(campaign_id: int, stage_id: int):
     """Every candidacy of a stage by code: normalised and raw scores and every review."""
     campaign = _campaign_or_404(campaign_id)
