@@ -122,6 +122,8 @@ def app_config(database_url: str, tmp_path: Path, **extra) -> dict:
         "TESTING": True,
         "SECRET_KEY": "test-secret-" + TEST_KEY[:16],
         "ENCRYPTION_KEYS": [TEST_KEY],
+        "AUDIT_KEYS": ["test-audit-" + TEST_KEY[:16]],
+        "AUDIT_CHECKPOINT": str(tmp_path / "audit-checkpoint.json"),
         "DATABASE_URL": database_url,
         "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
         "RATELIMIT_ENABLED": False,

@@ -36,7 +36,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from recruit import access, clock, limits, vault
+from recruit import access, clock, limits, security, vault
 from recruit.db import get_db, writes
 from recruit.domain import applications, eligibility, notify
 from recruit.domain.applications import ApplicationError
@@ -214,7 +214,7 @@ class EraseForm(Form):
     """Erasing an account is confirmed with the password and an explicit tick."""
 
     password = PasswordField(_l("Your password"), validators=[
-        InputRequired(message=_l("Enter your password to confirm."))])
+        InputRequired(message=_l("Enter your password to confirm.")), Length(max=200)])
     understood = BooleanField(_l("I understand that my account and my personal data will be "
                                  "deleted and cannot be restored."))
     submit = SubmitField(_l("Erase my account"))
@@ -558,6 +558,8 @@ def stage_save(candidacy_id: int, stage_id: int):
             base = int(request.form.get(f"version-{answer.id}", ""))
         except ValueError:
             base = None
+        if base is not None and not 0 <= base < security.MAX_DB_INT:
+            base = None
         if text is None or base is None:
             continue
         text = text.replace("\r\n", "\n")
@@ -608,7 +610,8 @@ def autosave(answer_id: int):
     payload = request.get_json(silent=True)
     if (not isinstance(payload, dict) or not isinstance(payload.get("text"), str)
             or not isinstance(payload.get("version"), int)
-            or isinstance(payload.get("version"), bool)):
+            or isinstance(payload.get("version"), bool)
+            or not 0 <= payload["version"] < security.MAX_DB_INT):
         return {"error": "bad_request",
                 "message": _("The answer could not be read; it is kept in this browser.")}, 400
     try:

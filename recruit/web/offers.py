@@ -15,7 +15,7 @@ from wtforms import BooleanField, DateField, IntegerField, SelectField, SubmitFi
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
-from recruit import access
+from recruit import access, security
 from recruit.db import get_db, utcnow, writes
 from recruit.domain import audit, offers
 from recruit.domain.pipeline import State
@@ -55,7 +55,8 @@ class OfferForm(Form):
     role = SelectField(_l("Role"), validators=[DataRequired()])
     salary = IntegerField(_l("Salary per month"), validators=[
         InputRequired(message=_l("Enter the salary as a whole number.")),
-        NumberRange(min=1, message=_l("Enter the salary as a whole number."))])
+        NumberRange(min=1, max=1_000_000_000,
+                    message=_l("Enter the salary as a whole number."))])
     start_date = DateField(_l("Start date"), validators=[
         InputRequired(message=_l("Enter a date."))])
     work_format = SelectField(_l("Work format"), choices=WORK_FORMATS,
@@ -109,7 +110,7 @@ def campaign_offers(campaign_id: int):
     waiting_query = select(Candidacy.code).where(Candidacy.campaign_id == campaign.id,
                                                  Candidacy.state == State.PASSED.value)
     waiting_total = db.scalar(select(func.count()).select_from(waiting_query.subquery()))
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = security.page_arg()
     waiting = db.scalars(waiting_query.order_by(Candidacy.code).limit(PER_PAGE)
                          .offset((page - 1) * PER_PAGE)).all()
     pages = max(1, -(-int(waiting_total or 0) // PER_PAGE))
