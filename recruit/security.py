@@ -151,7 +151,9 @@ def _json_bodies_are_objects():
     # but an object (a bare `true` or `["x"]`); every JSON endpoint here takes an object.
     if request.is_json and request.method not in ("GET", "HEAD", "OPTIONS"):
         body = request.get_json(silent=True)
-        if body is not None and not isinstance(body, dict):
+        # Broken or absurdly deep JSON is refused here too, before a form reads it as empty.
+        if (body is None and request.get_data(cache=True)) or (
+                body is not None and not isinstance(body, dict)):
             return {"error": "bad_request",
                     "message": _("The request could not be understood. Please go back and try "
                                  "again.")}, 400
