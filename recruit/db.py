@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import zlib
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -45,6 +47,28 @@ class UTCDateTime(sa.types.TypeDecorator):
     def process_result_value(self, value, dialect):
         """Give back an aware UTC datetime."""
         return None if value is None else value.replace(tzinfo=UTC)
+
+
+class SealedText(sa.types.TypeDecorator):
+    """Text encrypted at rest with the identity vault's keys (answer originals: people sign
+    them with their names). The column holds a Fernet token; Python code sees the text."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        """Encrypt with the vault's newest key."""
+        return None if value is None else _vault().seal_text(value)
+
+    def process_result_value(self, value, dialect):
+        """Decrypt with whichever configured key sealed it."""
+        return None if value is None else _vault().open_text(value)
+
+
+def _vault():
+    if not has_app_context():
+        raise RuntimeError("sealed columns are read and written inside the app (its keys)")
+    return current_app.extensions["recruit.vault"]
 
 
 def utcnow() -> datetime:
@@ -116,6 +140,9 @@ def make_engine(url: str, **kwargs) -> sa.Engine:
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, **kwargs)
 
+        path = sa.make_url(url).database
+        on_disk = bool(path) and path != ":memory:"
+
         @event.listens_for(engine, "connect")
         def _sqlite_on_connect(dbapi_conn, _record):
             # pysqlite's own transaction handling breaks SAVEPOINT and BEGIN IMMEDIATE;
@@ -124,7 +151,13 @@ def make_engine(url: str, **kwargs) -> sa.Engine:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=10000")
-            if ":memory:" not in url and url != "sqlite://":
+            # Deleted rows (an erased identity, a sent mail) are overwritten, not left in
+            # free pages of the file.
+            cur.execute("PRAGMA secure_delete=ON")
+            if on_disk:
+                # Before the WAL exists: SQLite creates the -wal and -shm files with the
+                # database file's mode.
+                owner_only(path, f"{path}-wal", f"{path}-shm")
                 cur.execute("PRAGMA journal_mode=WAL")
                 cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
@@ -150,6 +183,13 @@ def make_engine(url: str, **kwargs) -> sa.Engine:
             log.warning(message)
 
     return engine
+
+
+def owner_only(*paths: str) -> None:
+    """Make existing files readable and writable by their owner only (mode 600)."""
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(path, 0o600)
 
 
 def init_app(app) -> None:

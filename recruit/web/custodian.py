@@ -518,7 +518,7 @@ def audit():
         .order_by(AuditEvent.id.desc())
         .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     ).all()
-    checked, broken = audit_log.verify(db)
+    checked, broken = audit_log.verify(db, checkpoint=audit_log.checkpoint_path())
     return render_template("custodian/audit.html", events=events, page=page, total=total,
                            pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
                            checked=checked, broken=broken)
