@@ -85,6 +85,42 @@ class PostgresCluster:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
+class RedisServer:
+    """A throw-away redis-server on 127.0.0.1 (Debian's package), nothing kept on disk."""
+
+    def __init__(self):
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RuntimeError("redis-server is missing. Install it with: apt-get install "
+                               "redis-server (make test does this as root).")
+        self.dir = Path(tempfile.mkdtemp(prefix="recruit-redis-"))
+        self.port = _free_port()
+        self.process = subprocess.Popen(
+            [binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
+             "--appendonly", "no", "--dir", str(self.dir), "--daemonize", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(self.port, timeout=60)
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    server = RedisServer()
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="session")
 def db_kind(request) -> str:
     return request.config.getoption("--db")

@@ -259,7 +259,7 @@ def _has_profile() -> bool:
 
 def _own_candidacy(candidacy_id: int) -> Candidacy:
     candidacy = get_db().get(Candidacy, candidacy_id) or abort(404)
-    access.require(access.owns(current_user, user_id=candidacy.user_id))
+    access.require_known(access.owns(current_user, user_id=candidacy.user_id))
     return candidacy
 
 
@@ -606,7 +606,8 @@ def autosave(answer_id: int):
         .options(joinedload(Answer.submission).joinedload(Submission.candidacy),
                  joinedload(Answer.task))
     ) or abort(404)
-    access.require(access.owns(current_user, user_id=answer.submission.candidacy.user_id))
+    access.require_known(access.owns(current_user,
+                                     user_id=answer.submission.candidacy.user_id))
     payload = request.get_json(silent=True)
     if (not isinstance(payload, dict) or not isinstance(payload.get("text"), str)
             or not isinstance(payload.get("version"), int)

@@ -184,10 +184,11 @@ def offer_new(campaign_id: int, code: str):
 # -- the candidate -----------------------------------------------------------------------------
 
 def _own_offer(offer_id: int) -> Offer:
-    """The offer, 404 if missing, 403 unless it is addressed to the current applicant."""
+    """The offer addressed to the current applicant; anyone else's answers 404 like a missing
+    one."""
     db = get_db()
     offer = db.get(Offer, offer_id) or abort(404)
-    access.require(access.owns(current_user, user_id=offer.candidacy.user_id))
+    access.require_known(access.owns(current_user, user_id=offer.candidacy.user_id))
     offers.expire_due(db, now=utcnow(), offer_ids=[offer.id])
     return offer
 

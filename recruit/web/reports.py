@@ -71,6 +71,7 @@ def offer_letter(offer_id: int):
     db = get_db()
     offer = db.get(Offer, offer_id) or abort(404)
     addressee_id, addressee_locale = data.offer_addressee(db, offer=offer)
+    access.require_known(access.may_know_offer(current_user, addressee_user_id=addressee_id))
     access.require(access.may_download_offer_letter(current_user,
                                                     addressee_user_id=addressee_id))
     if access.is_custodian(current_user):
