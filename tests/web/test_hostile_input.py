@@ -157,7 +157,7 @@ def test_a_ten_million_character_answer_is_refused_with_a_413_page_not_echoed(
     assert response.status_code == 413
     text = response.get_data(as_text=True)
     assert len(text) < 50_000
-    assert "shorten the text" in text
+    assert "сократите текст" in text  # the applicant reads Russian
 
 
 def test_a_full_stage_of_long_cyrillic_answers_still_fits(app):
