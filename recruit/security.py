@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 from flask import Request, abort, current_app, request, session
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, user_logged_in
 from markupsafe import escape
@@ -171,8 +172,12 @@ def _untrusted_host(exc):
     current_app.logger.warning("refused a request for host %r: not PUBLIC_URL's host and not "
                                "in ALLOWED_HOSTS", request.environ.get("HTTP_HOST"))
     public = current_app.config["PUBLIC_URL"]
-    text = _("This site is not served under this address. Open it at %(url)s.", url=public)
-    body = (f"<!doctype html><meta charset=utf-8><title>400</title><p>{escape(text)}</p>")
+    text = escape(_("This site is not served under this address. Open it at %(url)s.",
+                    url="\x00"))
+    link = f'<a href="{escape(public)}/">{escape(public)}</a>'
+    body = (f'<!doctype html><html lang="{escape(get_locale() or "en")}"><meta charset=utf-8>'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>400</title><p>{str(text).replace(chr(0), link)}</p></html>")
     return body, 400, {"Content-Type": "text/html; charset=utf-8"}
 
 

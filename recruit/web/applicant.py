@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import defer, joinedload
 from werkzeug.routing import BuildError
 from werkzeug.security import check_password_hash
 from wtforms import (
@@ -604,7 +604,9 @@ def autosave(answer_id: int):
     answer = db.scalar(
         select(Answer).where(Answer.id == answer_id)
         .options(joinedload(Answer.submission).joinedload(Submission.candidacy),
-                 joinedload(Answer.task))
+                 joinedload(Answer.task),
+                 # The stored draft is replaced, never read: no need to decrypt it.
+                 defer(Answer.text))
     ) or abort(404)
     access.require_known(access.owns(current_user,
                                      user_id=answer.submission.candidacy.user_id))
