@@ -141,3 +141,17 @@ def test_recruit_run_serves_its_own_port_as_the_public_url(database_url, tmp_pat
 def test_recruit_run_keeps_a_configured_public_url(public_app, monkeypatch):
     _run_command(public_app, monkeypatch, "--port", "5124")
     assert public_app.config["PUBLIC_URL"] == PUBLIC
+
+
+def test_no_code_builds_an_absolute_url_from_the_request():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    offenders = [
+        f"{path.relative_to(root)}:{n}"
+        for folder in ("recruit", "templates")
+        for path in (root / folder).rglob("*") if path.suffix in (".py", ".html", ".txt")
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if "_external" in line or "url_root" in line
+    ]
+    assert offenders == []
