@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -35,8 +36,19 @@ def _events(app, n: int) -> None:
         db.commit()
 
 
+@contextmanager
+def _raw(app):
+    """A connection of its own, outside the app: what someone at the database would use."""
+    engine = make_engine(app.config["DATABASE_URL"])
+    try:
+        with engine.begin() as conn:
+            yield conn
+    finally:
+        engine.dispose()
+
+
 def _sql(app, statement: str) -> None:
-    with make_engine(app.config["DATABASE_URL"]).begin() as conn:
+    with _raw(app) as conn:
         conn.exec_driver_sql(statement)
 
 
@@ -68,7 +80,7 @@ def test_a_wiped_log_is_caught(fresh_app):
 def test_a_chain_rebuilt_without_the_key_is_caught(fresh_app):
     _events(fresh_app, 3)
     # What anyone with write access to the database alone can do: recompute plain hashes.
-    with make_engine(fresh_app.config["DATABASE_URL"]).begin() as conn:
+    with _raw(fresh_app) as conn:
         rows = conn.execute(sa.text("SELECT id, seq FROM audit_event ORDER BY seq")).all()
         prev = "0" * 64
         for row in rows:
