@@ -111,6 +111,7 @@ class Site:
         self.database = database
         self.app = create_app({
             "SECRET_KEY": secret, "ENCRYPTION_KEYS": keys, "DATABASE_URL": database.url,
+            "AUDIT_KEYS": ["audit-" + secret],
             "BENCH": True, "RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": False,
             "MAIL_OUTBOX_DIR": str(workdir / "outbox"), "PUBLIC_URL": "http://127.0.0.1",
         })
@@ -487,6 +488,7 @@ class Server:
             "RECRUIT_DATABASE_URL": database.url,
             "RECRUIT_SECRET_KEY": secret,
             "RECRUIT_ENCRYPTION_KEYS": ",".join(keys),
+            "RECRUIT_AUDIT_KEYS": "audit-" + secret,
             "RECRUIT_BENCH": "true",
             # The limiter would answer 429 to a load generator; its cost is not what we
             # measure, and baselines pay the same request overhead without it.

@@ -257,6 +257,7 @@ def _config(instance: Path, database_url: str) -> dict[str, str]:
     return {
         "SECRET_KEY": secrets.token_urlsafe(32),
         "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "AUDIT_KEYS": secrets.token_urlsafe(32),
         "DATABASE_URL": database_url,
         "MAIL_OUTBOX_DIR": str(instance / "outbox"),
     }
@@ -272,7 +273,8 @@ def _prepare(config: dict[str, str], applicants: int) -> list[Person]:
     from recruit.migrate import upgrade
     from recruit.models import Candidacy, Role, User
 
-    app = create_app({**config, "ENCRYPTION_KEYS": [config["ENCRYPTION_KEYS"]]})
+    app = create_app({**config, "ENCRYPTION_KEYS": [config["ENCRYPTION_KEYS"]],
+                      "AUDIT_KEYS": [config["AUDIT_KEYS"]]})
     people = []
     with app.app_context():
         upgrade(get_engine())
@@ -524,16 +526,21 @@ class HealthMonitor(threading.Thread):
 
 # -- checking ---------------------------------------------------------------------------------
 
-def _check(database_url: str, applicants: list[Applicant], figures: Figures) -> None:
+def _check(database_url: str, applicants: list[Applicant], figures: Figures, *,
+           keys: list[str]) -> None:
     """Every acknowledged save (or a later unconfirmed one) is what the database holds."""
     import sqlalchemy as sa
 
     from recruit.db import make_engine
+    from recruit.vault import Vault
+
+    # Answer texts are sealed at rest; the check opens them with the instance's keys.
+    vault = Vault(keys)
 
     engine = make_engine(database_url)
     try:
         with engine.connect() as conn:
-            rows = {row.id: (row.version, row.text)
+            rows = {row.id: (row.version, vault.open_text(row.text))
                     for row in conn.execute(sa.text("SELECT id, version, text FROM answer"))}
     finally:
         engine.dispose()
@@ -642,7 +649,7 @@ def run_soak(settings: Settings, *, say=print) -> Figures:
             figures.recovered_conflicts = run.recovered_conflicts
             figures.latencies = run.latencies
             if completed:
-                _check(database_url, applicants, figures)
+                _check(database_url, applicants, figures, keys=[config["ENCRYPTION_KEYS"]])
         finally:
             if cluster is not None:
                 cluster.stop()

@@ -27,6 +27,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from recruit.web import init_app as init_web
 
     db.init_app(app)
+    security.install_converters(app)
     app.extensions["recruit.vault"] = vault.Vault(app.config["ENCRYPTION_KEYS"])
     i18n.init_app(app)
     mail.init_app(app)

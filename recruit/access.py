@@ -96,6 +96,11 @@ def owns(user: Any, *, user_id: int | None) -> bool:
     return is_applicant(user) and user_id is not None and user.id == user_id
 
 
+def may_know_offer(user: Any, *, addressee_user_id: int | None) -> bool:
+    """Coordinators issue offers and may know which exist; an applicant knows only their own."""
+    return owns(user, user_id=addressee_user_id) or is_coordinator(user)
+
+
 def may_download_offer_letter(user: Any, *, addressee_user_id: int | None) -> bool:
     """A named offer letter goes to its addressee and to the custodian, nobody else."""
     return owns(user, user_id=addressee_user_id) or is_custodian(user)
@@ -167,6 +172,14 @@ def public(view: Callable) -> Callable:
 
 
 def require(allowed: bool) -> None:
-    """Abort with 403 unless an object-level predicate allowed the action."""
+    """Abort with 403 unless an object-level predicate allowed the action (for a visitor who
+    may know the object exists)."""
     if not allowed:
         abort(403)
+
+
+def require_known(allowed: bool) -> None:
+    """Abort with 404 unless the visitor may know the object exists: someone else's object
+    answers like a missing one, so ids cannot be probed."""
+    if not allowed:
+        abort(404)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import time
+import zlib
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import wraps
 from typing import TypeVar
 
 import sqlalchemy as sa
@@ -51,41 +55,105 @@ class UTCDateTime(sa.types.TypeDecorator):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
+class SealedText(sa.types.TypeDecorator):
+    """Text encrypted at rest with the identity vault's keys (answer originals: people sign
+    them with their names). The column holds a Fernet token; Python code sees the text."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        """Encrypt with the vault's newest key."""
+        return None if value is None else _vault().seal_text(value)
+
+    def process_result_value(self, value, dialect):
+        """Decrypt with whichever configured key sealed it."""
+        return None if value is None else _vault().open_text(value)
+
+
+def _vault():
+    if not has_app_context():
+        raise RuntimeError("sealed columns are read and written inside the app (its keys)")
+    return current_app.extensions["recruit.vault"]
+
+
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC."""
     return datetime.now(UTC)
 
 
-SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+# -- units of work that may write ---------------------------------------------------------------
+#
+# SQLite in WAL mode cannot upgrade a read transaction to a write once another connection has
+# committed since it began: the write fails at once with "database is locked", whatever the
+# busy timeout. So a unit of work that may write says so before its first statement and
+# begins with BEGIN IMMEDIATE, which waits its turn for the lock. A POST always may write; a
+# GET that writes (an audited view, a lazy job) and a CLI command that writes are marked with
+# :func:`writes`. PostgreSQL needs no lock up front: under READ COMMITTED writers wait for each
+# other row by row; the few check-then-act steps take :func:`serialise`.
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_WRITES = "_recruit_writes"
+_DISPATCHED = "_recruit_dispatched"
+_WRITE_VERBS = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+log = logging.getLogger(__name__)
 
 
-def writes(view):
-    """Mark a view that writes on GET too (it closes expired stages, say): its transaction
-    takes the write lock up front like a POST's."""
-    view.writes_on_get = True
-    return view
+class UnmarkedWrite(RuntimeError):
+    """A GET wrote without being marked with :func:`writes` (raised in tests only)."""
+
+
+def writes(func: Callable) -> Callable:
+    """Mark a view that writes on GET, or a CLI command, as a unit of work that may write."""
+
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        # A CLI command has no request to look at: the mark goes on the app context.
+        setattr(g, _WRITES, True)
+        return func(*args, **kwargs)
+
+    wrapper.__writes__ = True
+    return wrapper
 
 
 def will_write() -> None:
-    """Declare that the current app context writes (a CLI job): its transactions, from the
+    """Declare that the current app context (a CLI job) writes: its transactions, from the
     next one on, take the write lock up front."""
-    g._recruit_writes = True
+    setattr(g, _WRITES, True)
 
 
-def _may_write() -> bool:
+def may_write() -> bool:
+    """Whether the current request or command may write, so takes the write lock up front."""
     if has_request_context():
-        if request.method not in SAFE_METHODS:
+        if request.method not in SAFE_METHODS or g.get(_WRITES, False):
             return True
-        view = current_app.view_functions.get(request.endpoint or "")
-        if getattr(view, "writes_on_get", False):
-            return True
-    return has_app_context() and bool(g.get("_recruit_writes"))
+        # Decided from the matched view, not from when it runs: the user is loaded (and the
+        # transaction begun) before the view function is called.
+        view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+        return bool(getattr(view, "__writes__", False))
+    return has_app_context() and bool(g.get(_WRITES, False))
+
+
+def serialise(session: Session, name: str, key: int = 0) -> None:
+    """Make concurrent units of work doing ``name`` (for ``key``) wait for each other.
+
+    On PostgreSQL a transaction-level advisory lock; on SQLite nothing is needed, as a unit
+    that may write already holds the database's one write lock.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        # Two 32-bit halves: a stable number for the name, and the key.
+        classid = zlib.crc32(name.encode()) - 2**31
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:a, :b)"),
+                        {"a": classid, "b": int(key) % 2**31})
 
 
 def make_engine(url: str, **kwargs) -> sa.Engine:
     """Create an engine; SQLite gets WAL, foreign keys and real transactions."""
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, **kwargs)
+
+        path = sa.make_url(url).database
+        on_disk = bool(path) and path != ":memory:"
 
         @event.listens_for(engine, "connect")
         def _sqlite_on_connect(dbapi_conn, _record):
@@ -95,21 +163,45 @@ def make_engine(url: str, **kwargs) -> sa.Engine:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=10000")
-            if ":memory:" not in url and url != "sqlite://":
+            # Deleted rows (an erased identity, a sent mail) are overwritten, not left in
+            # free pages of the file.
+            cur.execute("PRAGMA secure_delete=ON")
+            if on_disk:
+                # Before the WAL exists: SQLite creates the -wal and -shm files with the
+                # database file's mode.
+                owner_only(path, f"{path}-wal", f"{path}-shm")
                 cur.execute("PRAGMA journal_mode=WAL")
                 cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
 
         @event.listens_for(engine, "begin")
         def _sqlite_on_begin(conn):
-            # A unit of work that may write takes the write lock up front: in WAL mode a read
-            # transaction cannot be upgraded once another writer has committed, and would
-            # fail at once with "database is locked" instead of waiting its turn.
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if _may_write() else "BEGIN")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if may_write() else "BEGIN")
 
-        return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return sa.create_engine(url, **kwargs)
+    else:
+        kwargs.setdefault("pool_pre_ping", True)
+        engine = sa.create_engine(url, **kwargs)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _unmarked_write(conn, cursor, statement, parameters, context, executemany):
+        # A GET that writes without the mark works until two users meet, then fails under
+        # load: the tests turn it into an error, production logs it.
+        if (has_request_context() and g.get(_DISPATCHED, False)
+                and statement.lstrip()[:7].upper().startswith(_WRITE_VERBS) and not may_write()):
+            message = (f"GET {request.endpoint} writes ({statement.split(None, 2)[:2]}); mark "
+                       "the view with @recruit.db.writes")
+            if current_app.testing:
+                raise UnmarkedWrite(message)
+            log.warning(message)
+
+    return engine
+
+
+def owner_only(*paths: str) -> None:
+    """Make existing files readable and writable by their owner only (mode 600)."""
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(path, 0o600)
 
 
 def init_app(app) -> None:
@@ -117,6 +209,11 @@ def init_app(app) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["recruit.engine"] = engine
     app.extensions["recruit.sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
+
+    @app.before_request
+    def _dispatched():
+        # Only real requests are checked for unmarked writes, not a test_request_context().
+        setattr(g, _DISPATCHED, True)
 
     @app.after_request
     def _commit(response):

@@ -12,6 +12,7 @@ ERROR_TEXT = {
     404: (_l("Page not found"), _l("There is nothing at this address. It may have moved or "
                                    "never existed.")),
     405: (_l("Method not allowed"), _l("This address does not accept that kind of request.")),
+    413: (_l("Too large"), _l("This is more than the site takes in one go. Nothing was saved.")),
     429: (_l("Too many requests"), _l("You are doing that too often. Please wait a minute and "
                                       "try again.")),
     500: (_l("Something went wrong"), _l("An unexpected error happened on our side. Nothing you "

@@ -76,7 +76,10 @@ class FileSender:
         self.directory.mkdir(parents=True, exist_ok=True)
         final = self.directory / f"{message_id:08d}.eml"
         tmp = final.with_suffix(".tmp")
-        tmp.write_bytes(bytes(email))
+        # Mail carries names and links that log in: readable by the app's own user only.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(bytes(email))
         os.replace(tmp, final)
 
 
@@ -186,6 +189,10 @@ def deliver(db: Session, *, sender, worker: str, limit: int = 20) -> tuple[int, 
             failed += 1
         else:
             values["sent_at"] = utcnow()
+            # Once sent, the body (names, links that log in) has no reason to stay in the
+            # database and its backups; the row keeps who, what template and when.
+            values["body_text"] = ""
+            values["body_html"] = None
             sent += 1
         # A message that went out must be marked so, or its claim lapses and it goes out
         # again: wait out a busy database rather than give up on the mark.

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from recruit.domain import audit
 from recruit.domain.pipeline import State
-from recruit.models import Candidacy, Identity, WaitlistEntry
+from recruit.models import Candidacy, Identity, OutboxMessage, User, WaitlistEntry
 
 PG_BIN = Path(os.environ.get("RECRUIT_PG_BIN", "/usr/lib/postgresql/15/bin"))
 
@@ -100,6 +100,7 @@ def backup(*, url: str, target: Path, on_progress: Progress | None = None) -> Pa
             raise OpsError(f"no database at {source_path}")
         partial = target.with_name(target.name + ".partial")
         partial.unlink(missing_ok=True)
+        _create_private(partial)
         # The online backup API copies page by page under SQLite's own locking, so the copy is
         # consistent even while the site keeps writing (WAL included), unlike a file copy.
         source = sqlite3.connect(source_path)
@@ -120,6 +121,9 @@ def backup(*, url: str, target: Path, on_progress: Progress | None = None) -> Pa
         return target
     if parsed.get_backend_name() == "postgresql":
         uri, env = _libpq(parsed)
+        # pg_dump writes into the file as it finds it, so it keeps this mode.
+        target.unlink(missing_ok=True)
+        _create_private(target)
         args = [_pg_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges",
                 f"--file={target}", f"--dbname={uri}"]
         if on_progress is None:
@@ -152,6 +156,11 @@ def _dump_with_progress(args: list[str], env: dict[str, str], *, url: str,
         problem = "; ".join(errors) or f"exit status {process.returncode}"
         raise OpsError(f"pg_dump failed: {problem}")
     on_progress(total, total)
+
+
+def _create_private(path: Path) -> None:
+    """Create an empty file only its owner can read: backups hold every identity."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def restore(*, url: str, source: Path, force: bool = False) -> None:
@@ -270,6 +279,23 @@ def purgeable_users(db: Session, *, cutoff: datetime) -> dict[int, list[str]]:
     return found
 
 
+def tombstone_address(user_id: int) -> str:
+    """The address an erased account keeps: unique, and deliverable nowhere (RFC 2606)."""
+    return f"erased-{user_id}@erased.invalid"
+
+
+def _tombstone(db: Session, *, user_id: int) -> None:
+    """The e-mail address is identity too: replace it, close the account, drop its mail."""
+    email = db.scalar(sa.select(User.email).where(User.id == user_id))
+    if email is None:
+        return
+    db.execute(sa.delete(OutboxMessage).where(OutboxMessage.to_address == email))
+    db.execute(sa.update(User).where(User.id == user_id).values(
+        # Not a hash of anything, so no password ever matches it.
+        email=tombstone_address(user_id), active=False, password_hash="!erased",  # noqa: S106
+        session_version=User.session_version + 1))
+
+
 def purge_identities(db: Session, *, older_than: timedelta, now: datetime,
                      dry_run: bool = False, on_progress: Progress | None = None) -> PurgeResult:
     """Erase the identities of candidacies finished more than ``older_than`` ago.
@@ -289,6 +315,7 @@ def purge_identities(db: Session, *, older_than: timedelta, now: datetime,
     days = older_than.days
     for done, (user_id, codes) in enumerate(sorted(found.items()), start=1):
         db.execute(sa.delete(Identity).where(Identity.user_id == user_id))
+        _tombstone(db, user_id=user_id)
         audit.record(db, action="identity.purged", actor_id=None, subject=f"user:{user_id}",
                      details={"candidacies": codes, "older_than_days": days})
         if on_progress is not None:

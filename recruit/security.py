@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
-from flask import Request, current_app, request, session
+from flask import Request, abort, current_app, request, session
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, user_logged_in
+from markupsafe import escape
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, SecurityError
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
+
+from recruit.errors import render_error
 
 # No 'unsafe-inline' anywhere: scripts and styles come from our own static files only, so an
 # injected <script> or style attribute does nothing even if escaping ever failed.
@@ -30,14 +38,35 @@ HEADERS = {
 REMEMBER_FOR = timedelta(days=14)
 
 
-def _clean(value):
-    """Drop NUL characters: never meaningful in text, and PostgreSQL cannot store them."""
+# Largest integer both databases store (64-bit signed); ids and versions stay below it.
+MAX_DB_INT = 2**63 - 1
+# Deeper than any body this site takes (the deepest is two levels): refused unread.
+MAX_JSON_DEPTH = 20
+# More pages than any list here can have; the offset stays far inside MAX_DB_INT.
+MAX_PAGE = 10**9
+
+# A surrogate left alone (half of an emoji cut in two) cannot be encoded as UTF-8 and so
+# cannot be stored; JSON can carry one ("\ud83d"), a form cannot.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class TooDeep(ValueError):
+    """A JSON body nested deeper than any this site takes."""
+
+
+def _clean(value, depth: int = 0):
+    """Drop NUL characters (PostgreSQL cannot store them) and replace lone surrogates with
+    U+FFFD, so the rest of a typed text is kept."""
     if isinstance(value, str):
-        return value.replace("\x00", "") if "\x00" in value else value
+        if "\x00" in value:
+            value = value.replace("\x00", "")
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if depth > MAX_JSON_DEPTH:
+        raise TooDeep("JSON nested too deep")
     if isinstance(value, list):
-        return [_clean(v) for v in value]
+        return [_clean(v, depth + 1) for v in value]
     if isinstance(value, dict):
-        return {_clean(k): _clean(v) for k, v in value.items()}
+        return {_clean(k, depth + 1): _clean(v, depth + 1) for k, v in value.items()}
     return value
 
 
@@ -59,9 +88,51 @@ class CleanRequest(Request):
 
     parameter_storage_class = CleanMultiDict
 
-    def get_json(self, *args, **kwargs):
-        """The parsed JSON body, NUL characters removed from every string."""
-        return _clean(super().get_json(*args, **kwargs))
+    def get_json(self, force: bool = False, silent: bool = False, cache: bool = True):
+        """The parsed JSON body, NUL characters removed from every string; a body nested
+        deeper than any this site takes is a 400 (``None`` when ``silent``)."""
+        try:
+            return _clean(super().get_json(force=force, silent=silent, cache=cache))
+        except (RecursionError, TooDeep) as exc:
+            if silent:
+                return None
+            raise BadRequest("JSON nested too deep") from exc
+
+
+class BoundedInt(IntegerConverter):
+    """``<int:…>`` in URLs, up to the largest id a database stores: beyond it, 404."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_DB_INT)
+        super().__init__(url_map, *args, **kwargs)
+
+
+def install_converters(app) -> None:
+    """Bound ``<int:…>`` URL parts; call before any blueprint is registered."""
+    app.url_map.converters["int"] = BoundedInt
+
+
+def page_arg() -> int:
+    """``?page=``: 1 when absent or not a number; a page no list can have is a 400."""
+    try:
+        page = int(request.args.get("page", "1"))
+    except ValueError:
+        return 1
+    if page > MAX_PAGE:
+        abort(400)
+    return max(page, 1)
+
+
+def _too_large(exc):
+    limit = request.max_content_length or 0
+    size = _("%(n)s MB", n=f"{limit / 1024 / 1024:.0f}")
+    if request.is_json or request.accept_mimetypes.best == "application/json":
+        return {"error": "too_large",
+                "message": _("This is more than the site takes in one go (%(size)s). Nothing "
+                             "was saved; your text is kept in this browser.", size=size)}, 413
+    return render_error(413, _("This is more than the site takes in one go (%(size)s). "
+                               "Nothing was saved: go back, shorten the text and send it "
+                               "again.", size=size))
 
 
 def _set_headers(response):
@@ -81,7 +152,9 @@ def _json_bodies_are_objects():
     # but an object (a bare `true` or `["x"]`); every JSON endpoint here takes an object.
     if request.is_json and request.method not in ("GET", "HEAD", "OPTIONS"):
         body = request.get_json(silent=True)
-        if body is not None and not isinstance(body, dict):
+        # Broken or absurdly deep JSON is refused here too, before a form reads it as empty.
+        if (body is None and request.get_data(cache=True)) or (
+                body is not None and not isinstance(body, dict)):
             return {"error": "bad_request",
                     "message": _("The request could not be understood. Please go back and try "
                                  "again.")}, 400
@@ -94,9 +167,32 @@ def _make_session_permanent(_app, **_extra) -> None:
     session.permanent = True
 
 
+def _untrusted_host(exc):
+    # Refused before routing, so no URL can be built here: a page without links.
+    current_app.logger.warning("refused a request for host %r: not PUBLIC_URL's host and not "
+                               "in ALLOWED_HOSTS", request.environ.get("HTTP_HOST"))
+    public = current_app.config["PUBLIC_URL"]
+    text = escape(_("This site is not served under this address. Open it at %(url)s.",
+                    url="\x00"))
+    link = f'<a href="{escape(public)}/">{escape(public)}</a>'
+    body = (f'<!doctype html><html lang="{escape(get_locale() or "en")}"><meta charset=utf-8>'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>400</title><p>{str(text).replace(chr(0), link)}</p></html>")
+    return body, 400, {"Content-Type": "text/html; charset=utf-8"}
+
+
 def init_app(app) -> None:
-    """Install the headers, the cookie policy and the NUL-free request class."""
+    """Install the headers, the cookie policy, the NUL-free request class, the host check and
+    the trusted proxies."""
     app.request_class = CleanRequest
+    app.register_error_handler(SecurityError, _untrusted_host)
+    app.register_error_handler(RequestEntityTooLarge, _too_large)
+    hops = app.config["PROXY_HOPS"]
+    if hops:
+        # Only as many X-Forwarded-* values as there are proxies of our own are believed;
+        # anything a client adds in front of them is ignored.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops,
+                                x_port=hops, x_prefix=hops)
     lifetime = app.config["PERMANENT_SESSION_LIFETIME"]
     if not isinstance(lifetime, timedelta):
         app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(seconds=int(lifetime))

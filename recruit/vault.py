@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import current_app
 from sqlalchemy import select
@@ -84,6 +85,18 @@ class Vault:
         """Re-encrypt with the first (newest) key."""
         return self._fernet.rotate(sealed)
 
+    def seal_text(self, text: str) -> str:
+        """Encrypt a text for a sealed column (a Fernet token, itself plain ASCII)."""
+        return self._fernet.encrypt(text.encode("utf-8")).decode("ascii")
+
+    def open_text(self, sealed: str) -> str:
+        """Decrypt a sealed column's value."""
+        try:
+            return self._fernet.decrypt(sealed.encode("ascii")).decode("utf-8")
+        except (InvalidToken, UnicodeEncodeError) as exc:
+            raise VaultError("a sealed text cannot be decrypted with the configured keys "
+                             "(or was never sealed)") from exc
+
 
 def get_vault() -> Vault:
     """The vault of the current app."""
@@ -114,10 +127,27 @@ def open_identity_of(db: Session, *, user_id: int) -> IdentityData | None:
     return get_vault().open(row.sealed, email=row.email)
 
 
-def rotate_all(db: Session, *, vault: Vault) -> int:
-    """Re-encrypt every identity with the newest key; returns how many rows changed."""
-    count = 0
+# The answer table as stored, without the decrypting column type: rotation works on tokens.
+_ANSWER_TOKENS = sa.table("answer", sa.column("id", sa.Integer), sa.column("text", sa.Text))
+
+
+def rotate_all(db: Session, *, vault: Vault, batch: int = 1000) -> tuple[int, int]:
+    """Re-encrypt every identity and every answer original with the newest key; returns how
+    many identities and answers changed."""
+    identities = 0
     for identity in db.scalars(select(Identity)):
         identity.sealed = vault.rotate(identity.sealed)
-        count += 1
-    return count
+        identities += 1
+    answers, last_id = 0, 0
+    while True:
+        rows = db.execute(select(_ANSWER_TOKENS.c.id, _ANSWER_TOKENS.c.text)
+                          .where(_ANSWER_TOKENS.c.id > last_id)
+                          .order_by(_ANSWER_TOKENS.c.id).limit(batch)).all()
+        if not rows:
+            return identities, answers
+        db.execute(sa.update(_ANSWER_TOKENS).where(_ANSWER_TOKENS.c.id == sa.bindparam("b_id"))
+                   .values(text=sa.bindparam("b_text")),
+                   [{"b_id": r.id, "b_text": vault.rotate(r.text.encode("ascii")).decode("ascii")}
+                    for r in rows])
+        answers += len(rows)
+        last_id = rows[-1].id

@@ -15,6 +15,8 @@ have_lib libpangoft2-1.0.so.0 || missing+=(libpangoft2-1.0-0)
 command -v pdftoppm >/dev/null || missing+=(poppler-utils)
 command -v fc-list >/dev/null && fc-list | grep -qi "DejaVu Sans" || missing+=(fonts-dejavu-core)
 command -v runuser >/dev/null || missing+=(util-linux)
+# Rate limits shared between workers: the tests start a throw-away server like PostgreSQL.
+command -v redis-server >/dev/null || missing+=(redis-server)
 if [ "${RECRUIT_BENCH:-}" = 1 ]; then command -v wrk >/dev/null || missing+=(wrk); fi
 
 if [ ${#missing[@]} -eq 0 ]; then

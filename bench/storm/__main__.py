@@ -47,7 +47,15 @@ from pathlib import Path
 from bench.procs import stop_group
 from bench.soak import PostgresCluster
 from bench.storm import services
-from bench.storm.services import DeadlineCron, Gunicorn, Process, Redis, SmtpSink, clean_env
+from bench.storm.services import (
+    DeadlineCron,
+    Gunicorn,
+    Process,
+    Redis,
+    SmtpSink,
+    clean_env,
+    free_port,
+)
 
 P99_LIMIT_MS = 300
 SETUPS = {
@@ -240,9 +248,12 @@ def run_storm(options: Options) -> Outcome:
         from cryptography.fernet import Fernet
 
         key = Fernet.generate_key().decode()
+        # The site refuses requests for any host but its public one: pick the port first.
+        web_port = free_port()
         settings = {"INSTANCE_PATH": str(folder), "DATABASE_URL": database_url,
                     "SECRET_KEY": secrets.token_urlsafe(32), "ENCRYPTION_KEYS": key,
-                    "PUBLIC_URL": "http://127.0.0.1:8000", "MAIL_BACKEND": "smtp",
+                    "AUDIT_KEYS": secrets.token_urlsafe(32),
+                    "PUBLIC_URL": f"http://127.0.0.1:{web_port}", "MAIL_BACKEND": "smtp",
                     "MAIL_OUTBOX_DIR": str(folder / "outbox")}
         app, world = _seed(settings, options, outcome)
         groups: dict[str, int] = {}
@@ -257,7 +268,7 @@ def run_storm(options: Options) -> Outcome:
         env = clean_env(**settings)
         say(f"starting gunicorn -w {setup['workers']} and {setup['mail_workers']} mail "
             "worker(s) …")
-        web = Gunicorn(folder, env=env, workers=setup["workers"])
+        web = Gunicorn(folder, env=env, workers=setup["workers"], port=web_port)
         started.append(web)
         groups["gunicorn"] = web.proc.pid
         for n in range(setup["mail_workers"]):
@@ -355,14 +366,17 @@ def _seed(settings: dict[str, str], options: Options, outcome: Outcome):
     from recruit import create_app
     from recruit.migrate import upgrade
 
-    config = {**settings, "ENCRYPTION_KEYS": [settings["ENCRYPTION_KEYS"]]}
+    config = {**settings, "ENCRYPTION_KEYS": [settings["ENCRYPTION_KEYS"]],
+              "AUDIT_KEYS": [settings["AUDIT_KEYS"]]}
     config.pop("INSTANCE_PATH")
     app = create_app(config)
     engine = app.extensions["recruit.engine"]
     upgrade(engine)
     say(f"seeding {options.pool} reviewed applicants and {options.applicants} in stage 1 …")
-    world = seed_world(engine, applicants=options.applicants, pool=options.pool,
-                       reviewers=options.reviewers, keys=config["ENCRYPTION_KEYS"])
+    # Answer texts are sealed with the app's keys as they are written: seed inside the app.
+    with app.app_context():
+        world = seed_world(engine, applicants=options.applicants, pool=options.pool,
+                           reviewers=options.reviewers, keys=config["ENCRYPTION_KEYS"])
     outcome.seed_seconds = round(world.seconds, 1)
     return app, world
 

@@ -97,8 +97,8 @@ class SmtpSink(Process):
 class Gunicorn(Process):
     """The web workers (sync), ready when /healthz answers."""
 
-    def __init__(self, folder: Path, *, env: dict[str, str], workers: int):
-        self.port = free_port()
+    def __init__(self, folder: Path, *, env: dict[str, str], workers: int, port: int):
+        self.port = port
         super().__init__(gunicorn_argv(bind=f"{HOST}:{self.port}", workers=workers,
                                        extra=("--backlog", "4096")),
                          log=folder / "gunicorn.log", env=env)

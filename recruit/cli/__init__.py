@@ -24,6 +24,7 @@ from recruit.cli import (
     ops,
     reports,
     review,
+    run,
     schema,
     tracks,
     users,
@@ -49,6 +50,7 @@ for _command in (
     tracks.questionnaire, tracks.campaign, demo.demo, applicant.stages, applicant.waitlist,
     bench.bench, custody.redact_command, custody.custody, offers.offers, ops.backup_command,
     ops.restore_command, ops.purge_command, reports.reports, review.scores, review.review,
+    run.run,
 ):
     cli.add_command(_command)
 

@@ -10,7 +10,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from recruit import clock
 from recruit.cli.common import progress
-from recruit.db import get_db, when_unlocked, will_write
+from recruit.db import get_db, when_unlocked, writes
 
 
 @click.group(cls=AppGroup)
@@ -26,6 +26,7 @@ def stages():
               help="Seconds past a deadline before a stage is closed, so a save that reached "
                    "the server in time can finish (the web workers' request timeout).")
 @with_appcontext
+@writes
 def stages_close_expired(batch, grace):
     """Submit the saved drafts of every stage whose time ran out (run it every minute).
 
@@ -37,7 +38,6 @@ def stages_close_expired(batch, grace):
     from recruit.domain import applications
     from recruit.models import Submission
 
-    will_write()
     db = get_db()
     sqlite = db.get_bind().dialect.name == "sqlite"
     batch = batch or (5 if sqlite else 20)
@@ -83,6 +83,7 @@ def waitlist():
 
 @waitlist.command("notify")
 @with_appcontext
+@writes
 def waitlist_notify():
     """E-mail everyone on the waitlist about a wave that is open now (nobody twice)."""
     from recruit.domain import applications, notify

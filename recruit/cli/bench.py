@@ -10,6 +10,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from recruit import ROOT
 from recruit.cli.common import follow, progress
+from recruit.db import writes
 
 
 def _seed_module():
@@ -34,6 +35,7 @@ def bench():
 @click.option("--unreviewed", type=click.FloatRange(0, 0.9), default=0.1, show_default=True,
               help="Share of submitted applicants whose answers wait for reviewers.")
 @with_appcontext
+@writes
 def bench_seed(applicants, random_seed, unreviewed):
     """Fill an EMPTY database with a benchmark wave; every account gets one known password."""
     from recruit.db import get_engine

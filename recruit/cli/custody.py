@@ -8,6 +8,8 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup, with_appcontext
 
+from recruit.db import writes
+
 
 def _read_identity(path: Path) -> dict[str, str]:
     from recruit.domain.redaction import IDENTITY_KEYS
@@ -63,6 +65,7 @@ def custody():
 
 @custody.command("auto-release")
 @with_appcontext
+@writes
 def custody_auto_release():
     """Release answers their campaign lets wait no longer for the custodian's check."""
     from recruit.db import get_db, utcnow

@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup, with_appcontext
 
+from recruit.db import writes
+
 
 @click.group(cls=AppGroup)
 def demo():
@@ -13,6 +15,7 @@ def demo():
 
 @demo.command("load")
 @with_appcontext
+@writes
 def demo_load():
     """Load the shipped questionnaires, an open campaign and staff accounts (idempotent)."""
     from recruit.db import get_db

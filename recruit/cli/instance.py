@@ -15,12 +15,15 @@ def instance():
 
 @instance.command("init", with_appcontext=False)
 def instance_init():
-    """Create instance/config.py with a fresh secret key and encryption key (mode 600)."""
-    from recruit.config import write_instance_config
+    """Create instance/config.py with fresh random keys (mode 600), or add the keys an older
+    one lacks; existing keys are never changed."""
+    from recruit.config import add_missing_keys, write_instance_config
 
     target = write_instance_config(_instance_path())
     if target is None:
-        click.echo(f"{_instance_path() / 'config.py'} exists; keys kept.")
+        added = add_missing_keys(_instance_path())
+        extra = f"; added {', '.join(added)}" if added else ""
+        click.echo(f"{_instance_path() / 'config.py'} exists; keys kept{extra}.")
     else:
         click.echo(f"Created {target} with new random keys (mode 600). Back it up.")
 

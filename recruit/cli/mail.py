@@ -10,7 +10,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from recruit.db import when_unlocked
+from recruit.db import when_unlocked, writes
 
 
 @click.group(cls=AppGroup)
@@ -22,6 +22,7 @@ def mail():
 @click.option("--once", is_flag=True, help="Send what is due, then stop.")
 @click.option("--interval", default=2.0, show_default=True, help="Seconds between polls.")
 @with_appcontext
+@writes
 def mail_worker(once, interval):
     """Drain the outbox; several workers may run at once."""
     from recruit import mail as mail_module

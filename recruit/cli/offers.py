@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup, with_appcontext
 
+from recruit.db import writes
+
 
 @click.group(cls=AppGroup)
 def offers():
@@ -13,6 +15,7 @@ def offers():
 
 @offers.command("expire")
 @with_appcontext
+@writes
 def offers_expire():
     """Let every open offer past its last day lapse (safe to run as often as you like)."""
     from recruit.db import get_db, utcnow

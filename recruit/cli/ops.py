@@ -10,6 +10,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from recruit.cli.common import follow, progress
+from recruit.db import writes
 
 
 @click.command("backup")
@@ -46,6 +47,23 @@ def restore_command(file, force):
     except ops.OpsError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Database restored from {file}. Restart the web and mail workers.")
+    _restart_checkpoint()
+
+
+def _restart_checkpoint() -> None:
+    """A restored log is older than the checkpoint: start it again from the restored head."""
+    from recruit.db import get_db
+    from recruit.domain import audit
+
+    session = get_db()
+    count, broken = audit.verify(session)
+    head = audit.head(session)
+    if broken:
+        click.echo(f"Warning: the restored audit log is broken at event {broken.event_id} "
+                   f"({broken.problem}); the checkpoint was left as it was.", err=True)
+    elif head is not None:
+        audit.write_checkpoint(audit.checkpoint_path(), head, force=True)
+        click.echo(f"Audit checkpoint moved to the restored log ({count} events).")
 
 
 @click.command("purge")
@@ -54,6 +72,7 @@ def restore_command(file, force):
                    "profiles unchanged for DAYS days that led to no candidacy.")
 @click.option("--dry-run", is_flag=True, help="Only say what would be erased.")
 @with_appcontext
+@writes
 def purge_command(days, dry_run):
     """Erase identities of finished candidacies (not passed, withdrawn, declined, expired).
 

@@ -14,7 +14,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from recruit.cli.common import follow, progress
-from recruit.db import get_db
+from recruit.db import get_db, writes
 from recruit.domain import audit
 from recruit.models import Campaign
 from recruit.reports import data, documents
@@ -41,6 +41,7 @@ def reports():
 @click.option("--processes", type=click.IntRange(min=1), default=None,
               help="Rendering processes (default: one per CPU core).")
 @with_appcontext
+@writes
 def letters(campaign_key: str, out_dir: Path, processes: int | None):
     """Render the offer letter of every issued or accepted offer of a campaign."""
     from recruit.reports.batch import LetterRenderer
@@ -77,6 +78,7 @@ def letters(campaign_key: str, out_dir: Path, processes: int | None):
 @click.option("--lang", type=click.Choice(["en", "ru"]), default=None,
               help="Language of the report (default: the instance's default language).")
 @with_appcontext
+@writes
 def campaign_report(campaign_key: str, output: Path, lang: str | None):
     """Render a campaign's report (funnel, eligibility, scores, reviewers, offers) to a PDF."""
     db = get_db()

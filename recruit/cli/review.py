@@ -7,7 +7,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from recruit.cli.common import progress
-from recruit.db import get_db, utcnow
+from recruit.db import get_db, utcnow, writes
 from recruit.domain import assignment, review_stats
 from recruit.models import Campaign
 
@@ -20,6 +20,7 @@ def scores():
 @scores.command("normalise")
 @click.option("--campaign", "campaign_key", help="Only this campaign (by key).")
 @with_appcontext
+@writes
 def scores_normalise(campaign_key):
     """Recompute every normalised score exactly (submissions keep them within 0.005)."""
     db = get_db()
@@ -45,6 +46,7 @@ def review():
 
 @review.command("expire-leases")
 @with_appcontext
+@writes
 def review_expire_leases():
     """Send every review lease past its time back to the pool now (hand-out does it too)."""
     db = get_db()

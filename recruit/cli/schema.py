@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup, with_appcontext
 
+from recruit.db import writes
+
 
 @click.group(cls=AppGroup)
 def db():
@@ -14,6 +16,7 @@ def db():
 @db.command("upgrade")
 @click.argument("revision", default="head")
 @with_appcontext
+@writes
 def db_upgrade(revision):
     """Apply Alembic migrations."""
     from recruit.db import get_engine

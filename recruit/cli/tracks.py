@@ -9,6 +9,7 @@ import click
 from flask.cli import AppGroup, with_appcontext
 
 from recruit.cli.common import parse_date
+from recruit.db import writes
 
 
 @click.group(cls=AppGroup)
@@ -34,6 +35,7 @@ def questionnaire_check(files):
 @questionnaire.command("load")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @with_appcontext
+@writes
 def questionnaire_load(files):
     """Store a versioned snapshot of each file (by content hash); loading twice is a no-op."""
     from recruit.db import get_db
@@ -70,6 +72,7 @@ def campaign():
 @click.option("--capacity", type=click.IntRange(min=1), help="At most this many offers.")
 @click.option("--key", help="Campaign key (default: track and month).")
 @with_appcontext
+@writes
 def campaign_create(track_key, opens, closes, capacity, key):
     """Create a campaign from the newest loaded version of a track."""
     from recruit.db import get_db

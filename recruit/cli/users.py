@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup, with_appcontext
 
+from recruit.db import writes
+
 
 @click.group(cls=AppGroup)
 def users():
@@ -16,6 +18,7 @@ def users():
 @click.option("--role", type=click.Choice(["reviewer", "coordinator"]), required=True)
 @click.option("--custodian", is_flag=True, help="Hand this coordinator the custodian flag.")
 @with_appcontext
+@writes
 def users_create(email, role, custodian):
     """Create a staff account; its random password is printed once."""
     from recruit.db import get_db
@@ -37,6 +40,7 @@ def users_create(email, role, custodian):
 @users.command("make-custodian")
 @click.argument("email")
 @with_appcontext
+@writes
 def users_make_custodian(email):
     """Hand the custodian flag to a coordinator (recorded in the audit log)."""
     from recruit.db import get_db

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import secrets
+import unicodedata
+import zlib
 
+from confusable_homoglyphs import confusables
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from recruit.db import utcnow
+from recruit.db import serialise, utcnow
 from recruit.domain import audit
 from recruit.models import CampaignReviewer, Role, User
 
@@ -24,9 +28,33 @@ class AccountError(Exception):
         self.code = code
 
 
+def canonical_email(email: str) -> str:
+    """The one spelling of an address that accounts are stored and compared under.
+
+    Look-alikes fold together: NFKC turns fullwidth letters, ligatures and combining accents
+    into plain letters, the domain is stored in its IDNA (punycode) form, and the whole is
+    lower case. A local part that mixes alphabets (a Cyrillic "а" among Latin letters) is
+    refused: it can only be meant to look like someone else's address.
+    """
+    text = unicodedata.normalize("NFKC", email.strip())
+    try:
+        info = validate_email(text, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise AccountError("bad_email", f"not a valid e-mail address: {exc}") from exc
+    local = info.local_part
+    marks = [c for c in local if unicodedata.category(c) in ("Mn", "Me", "Cf")]
+    if marks or confusables.is_mixed_script(local):
+        raise AccountError("mixed_script", "the part before @ mixes letters of different "
+                                           "alphabets")
+    return f"{local}@{info.ascii_domain}".lower()
+
+
 def normalise_email(email: str) -> str:
-    """E-mail addresses compare case-insensitively and without surrounding spaces."""
-    return email.strip().lower()
+    """The stored spelling of an address, for lookups (anything malformed finds nobody)."""
+    try:
+        return canonical_email(email)
+    except AccountError:
+        return unicodedata.normalize("NFKC", email.strip()).lower()
 
 
 def hash_password(password: str) -> str:
@@ -51,21 +79,39 @@ def authenticate(db: Session, *, email: str, password: str) -> User | None:
     return user
 
 
-def register_applicant(db: Session, *, email: str, password: str, locale: str | None) -> User:
-    """Create an applicant account (unconfirmed until the e-mail link is followed)."""
-    if find_user(db, email=email) is not None:
-        raise AccountError("email_taken", "an account with this e-mail already exists")
-    user = User(email=normalise_email(email), password_hash=hash_password(password),
-                role=Role.APPLICANT, locale=locale)
+def _lock_address(db: Session, email: str) -> None:
+    # Two registrations of one address at once: the second waits and then finds the first.
+    serialise(db, "account.email", zlib.crc32(email.encode()))
+
+
+def register_applicant(db: Session, *, email: str, password: str,
+                       locale: str | None) -> tuple[User, bool]:
+    """Create an applicant account (unconfirmed until the e-mail link is followed).
+
+    Returns the account and whether it is new. The password is hashed either way, so an
+    address that is taken costs the same time as a new one and the answer reveals nothing.
+    """
+    address = canonical_email(email)
+    password_hash = hash_password(password)
+    _lock_address(db, address)
+    existing = find_user(db, email=address)
+    if existing is not None:
+        return existing, False
+    user = User(email=address, password_hash=password_hash, role=Role.APPLICANT, locale=locale)
     db.add(user)
     db.flush()
-    return user
+    return user, True
+
+
+def end_sessions(*, user: User) -> None:
+    """Invalidate every session and "keep me logged in" cookie the user has opened so far."""
+    user.session_version += 1
 
 
 def set_password(*, user: User, password: str) -> None:
     """Change the password and end the user's other sessions."""
     user.password_hash = hash_password(password)
-    user.session_version += 1
+    end_sessions(user=user)
 
 
 def create_staff(db: Session, *, email: str, role: Role, custodian: bool = False,
@@ -76,10 +122,12 @@ def create_staff(db: Session, *, email: str, role: Role, custodian: bool = False
     if custodian and role is not Role.COORDINATOR:
         raise AccountError("custodian_not_coordinator",
                            "the custodian must be a coordinator and can never review")
-    if find_user(db, email=email) is not None:
-        raise AccountError("email_taken", f"an account with e-mail {email} already exists")
+    address = canonical_email(email)
+    _lock_address(db, address)
+    if find_user(db, email=address) is not None:
+        raise AccountError("email_taken", f"an account with e-mail {address} already exists")
     password = secrets.token_urlsafe(12)
-    user = User(email=normalise_email(email), password_hash=hash_password(password), role=role,
+    user = User(email=address, password_hash=hash_password(password), role=role,
                 email_confirmed_at=utcnow())
     db.add(user)
     db.flush()
@@ -103,6 +151,8 @@ def make_custodian(db: Session, *, user: User, by: User | None) -> User | None:
     in_pool = db.scalar(select(CampaignReviewer.user_id).where(CampaignReviewer.user_id == user.id))
     if in_pool is not None:
         raise AccountError("in_reviewer_pool", "this account is in a reviewer pool")
+    # Two handovers at once: the second waits, then hands over from the first one's holder.
+    serialise(db, "custodian")
     previous = current_custodian(db)
     if previous is not None and previous.id == user.id:
         return previous
@@ -110,8 +160,12 @@ def make_custodian(db: Session, *, user: User, by: User | None) -> User | None:
     db.execute(update(User).where(User.is_custodian.is_(True)).values(is_custodian=False))
     db.flush()
     user.is_custodian = True
-    # The new holder's old sessions were opened without identity access; keep them out.
-    user.session_version += 1
+    # Sessions opened before the handover end: the old holder's could still open identities,
+    # the new holder's were opened without identity access.
+    end_sessions(user=user)
+    if previous is not None:
+        db.refresh(previous)
+        end_sessions(user=previous)
     db.flush()
     audit.record(
         db,

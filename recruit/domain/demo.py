@@ -57,8 +57,8 @@ def _load_applicants(db: Session, *, campaign: Campaign, now) -> str | None:
     password = secrets.token_urlsafe(12)
     stage = campaign.stages[0]
     for n, (first, middle, last, city) in enumerate(DEMO_PEOPLE, start=1):
-        user = accounts.register_applicant(db, email=f"applicant{n:02d}@demo.example.org",
-                                           password=password, locale="ru")
+        user, _new = accounts.register_applicant(db, email=f"applicant{n:02d}@demo.example.org",
+                                                 password=password, locale="ru")
         user.email_confirmed_at = now
         vault.store_identity(db, user=user, fields={
             "first": first, "middle": middle, "last": last, "city": city,

@@ -1,4 +1,4 @@
-"""The append-only audit log, each event chained to the previous one by a hash."""
+"""The append-only audit log, each event chained to the previous one by a keyed hash."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ class AuditEvent(Base):
     __tablename__ = "audit_event"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Position in the chain (1, 2, …): signed with the event, so a cut is visible.
+    seq: Mapped[int] = mapped_column(unique=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     action: Mapped[str] = mapped_column(sa.String(64), index=True)

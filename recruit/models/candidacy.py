@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from recruit.db import Base, UTCDateTime, utcnow
+from recruit.db import Base, SealedText, UTCDateTime, utcnow
 from recruit.domain.pseudonyms import new_answer_token, new_candidacy_code
 
 REVIEW_POOL_SQL = "check_status = 'released' AND reviews_wanted > reviews_done + reviews_leased"
@@ -131,7 +131,10 @@ class Answer(Base):
     token: Mapped[str] = mapped_column(sa.String(32), unique=True, default=new_answer_token)
     submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submission.id", ondelete="CASCADE"))
     task_id: Mapped[int] = mapped_column(sa.ForeignKey("task.id", ondelete="CASCADE"), index=True)
-    text: Mapped[str] = mapped_column(sa.Text, default="")
+    # The original, as the applicant wrote it (signatures included): encrypted at rest, read
+    # only by the applicant, the redactor and the custodian's check. This attribute is the
+    # one way to it; reviewers and coordinators read ``redacted_text``.
+    text: Mapped[str] = mapped_column(SealedText, default="")
     version: Mapped[int] = mapped_column(default=0)
     saved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     redacted_text: Mapped[str | None] = mapped_column(sa.Text)

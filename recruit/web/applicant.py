@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import defer, joinedload
 from werkzeug.routing import BuildError
 from werkzeug.security import check_password_hash
 from wtforms import (
@@ -36,7 +36,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from recruit import access, clock, limits, vault
+from recruit import access, clock, limits, security, vault
 from recruit.db import get_db, writes
 from recruit.domain import applications, eligibility, notify
 from recruit.domain.applications import ApplicationError
@@ -214,7 +214,7 @@ class EraseForm(Form):
     """Erasing an account is confirmed with the password and an explicit tick."""
 
     password = PasswordField(_l("Your password"), validators=[
-        InputRequired(message=_l("Enter your password to confirm."))])
+        InputRequired(message=_l("Enter your password to confirm.")), Length(max=200)])
     understood = BooleanField(_l("I understand that my account and my personal data will be "
                                  "deleted and cannot be restored."))
     submit = SubmitField(_l("Erase my account"))
@@ -259,7 +259,7 @@ def _has_profile() -> bool:
 
 def _own_candidacy(candidacy_id: int) -> Candidacy:
     candidacy = get_db().get(Candidacy, candidacy_id) or abort(404)
-    access.require(access.owns(current_user, user_id=candidacy.user_id))
+    access.require_known(access.owns(current_user, user_id=candidacy.user_id))
     return candidacy
 
 
@@ -329,6 +329,7 @@ def _answer_views(submission, texts: dict[int, str] | None = None,
 @bp.route("/")
 @writes  # closes an expired stage of the applicant's on the way
 @access.guard(access.is_applicant)
+@writes
 def home():
     """The applicant's candidacies, the waves open now, or the waitlist."""
     db, now = get_db(), clock.now()
@@ -470,6 +471,7 @@ def waitlist_leave():
 @bp.route("/candidacies/<int:candidacy_id>")
 @writes  # closes an expired stage of the applicant's on the way
 @access.guard(access.is_applicant)
+@writes
 def candidacy(candidacy_id: int):
     """One application's timeline: applied, stages, review, results, offers."""
     db, now = get_db(), clock.now()
@@ -490,6 +492,7 @@ def candidacy(candidacy_id: int):
 @bp.route("/candidacies/<int:candidacy_id>/stages/<int:stage_id>")
 @writes  # closes an expired stage of the applicant's on the way
 @access.guard(access.is_applicant)
+@writes
 def stage(candidacy_id: int, stage_id: int):
     """A stage: the start page, the answer form with autosave, or the submitted answers."""
     db, now = get_db(), clock.now()
@@ -558,6 +561,8 @@ def stage_save(candidacy_id: int, stage_id: int):
             base = int(request.form.get(f"version-{answer.id}", ""))
         except ValueError:
             base = None
+        if base is not None and not 0 <= base < security.MAX_DB_INT:
+            base = None
         if text is None or base is None:
             continue
         text = text.replace("\r\n", "\n")
@@ -602,13 +607,17 @@ def autosave(answer_id: int):
     answer = db.scalar(
         select(Answer).where(Answer.id == answer_id)
         .options(joinedload(Answer.submission).joinedload(Submission.candidacy),
-                 joinedload(Answer.task))
+                 joinedload(Answer.task),
+                 # The stored draft is replaced, never read: no need to decrypt it.
+                 defer(Answer.text))
     ) or abort(404)
-    access.require(access.owns(current_user, user_id=answer.submission.candidacy.user_id))
+    access.require_known(access.owns(current_user,
+                                     user_id=answer.submission.candidacy.user_id))
     payload = request.get_json(silent=True)
     if (not isinstance(payload, dict) or not isinstance(payload.get("text"), str)
             or not isinstance(payload.get("version"), int)
-            or isinstance(payload.get("version"), bool)):
+            or isinstance(payload.get("version"), bool)
+            or not 0 <= payload["version"] < security.MAX_DB_INT):
         return {"error": "bad_request",
                 "message": _("The answer could not be read; it is kept in this browser.")}, 400
     try:
@@ -638,6 +647,7 @@ def autosave(answer_id: int):
           methods=["GET", "POST"])
 @writes  # closes an expired stage of the applicant's on the way
 @access.guard(access.is_applicant)
+@writes
 def stage_submit(candidacy_id: int, stage_id: int):
     """Confirm and submit a stage (idempotent); the answers become read-only."""
     db, now = get_db(), clock.now()

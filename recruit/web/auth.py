@@ -11,7 +11,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from recruit import access, limits, mail
 from recruit.db import get_db, utcnow
-from recruit.domain import accounts
+from recruit.domain import accounts, notify
 from recruit.i18n import current_language
 from recruit.models import User
 from recruit.web.forms import (
@@ -56,7 +56,10 @@ def _serializer(salt: str) -> URLSafeTimedSerializer:
 
 
 def make_token(user: User, *, purpose: str) -> str:
-    """A signed, expiring token tied to the user's current password (session version)."""
+    """A signed, expiring token: a reset link is tied to the user's sessions (it works once,
+    as setting the password ends them), a confirmation link to the address it confirms."""
+    if purpose == "confirm":
+        return _serializer(purpose).dumps({"u": user.id, "e": user.email})
     return _serializer(purpose).dumps({"u": user.id, "v": user.session_version})
 
 
@@ -69,8 +72,14 @@ def read_token(token: str, *, purpose: str) -> tuple[User | None, str | None]:
         return None, "expired"
     except BadSignature:
         return None, "invalid"
-    user = get_db().get(User, data.get("u"))
-    if user is None or user.session_version != data.get("v"):
+    if not isinstance(data, dict) or not isinstance(data.get("u"), int):
+        return None, "invalid"
+    user = get_db().get(User, data["u"])
+    if user is None:
+        return None, "invalid"
+    if purpose == "confirm":
+        return (user, None) if user.email == data.get("e") else (None, "invalid")
+    if user.session_version != data.get("v"):
         return None, "invalid"
     return user, None
 
@@ -86,10 +95,27 @@ def _safe_next(target: str | None) -> str | None:
 
 
 def send_confirmation(user: User) -> None:
-    """Queue the e-mail with the confirmation link."""
-    link = url_for("auth.confirm", signed=make_token(user, purpose="confirm"), _external=True)
+    """Queue the e-mail with the confirmation link (on the public address, never the Host)."""
+    link = notify.link("auth.confirm", signed=make_token(user, purpose="confirm"))
     mail.queue(get_db(), to=user.email, template="confirm", locale=user.locale or "en",
                context={"link": link})
+
+
+def _tell_owner(user: User) -> None:
+    """Someone registered with an address that has an account: its owner hears of it."""
+    mail.queue(get_db(), to=user.email, template="account_exists",
+               locale=user.locale or current_language(),
+               audience="applicant" if not user.is_staff else "staff",
+               context={"login": notify.link("auth.login"),
+                        "reset": notify.link("auth.reset_request")})
+
+
+def email_error(exc: accounts.AccountError) -> str:
+    """Why an address cannot be used, in the user's language."""
+    if exc.code == "mixed_script":
+        return _("This address mixes letters of different alphabets (for example a Cyrillic "
+                 "«а» among Latin letters). Type it again in one alphabet.")
+    return _("This is not a valid e-mail address.")
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -101,20 +127,23 @@ def register():
         return redirect(url_for("main.index"))
     form = RegisterForm()
     if form.validate_on_submit():
-        db = get_db()
         try:
-            user = accounts.register_applicant(db, email=form.email.data,
-                                               password=form.password.data,
-                                               locale=current_language())
-        except accounts.AccountError:
-            form.email.errors.append(_("An account with this e-mail already exists. Log in or "
-                                       "reset your password."))
+            user, created = accounts.register_applicant(get_db(), email=form.email.data,
+                                                        password=form.password.data,
+                                                        locale=current_language())
+        except accounts.AccountError as exc:
+            form.email.errors.append(email_error(exc))
         else:
-            send_confirmation(user)
-            login_user(user)
-            flash(_("Welcome! We sent a confirmation link to %(email)s.", email=user.email),
-                  "success")
-            return redirect(url_for("main.index"))
+            # A new address and a taken one get the same answer, in the same time (the
+            # password is hashed and one e-mail queued either way): nobody learns who has an
+            # account here. The owner of a taken address is told by e-mail instead.
+            if created:
+                send_confirmation(user)
+            else:
+                _tell_owner(user)
+            flash(_("Almost done: we sent a message to %(email)s. Open the link in it to go "
+                    "on.", email=user.email), "info")
+            return redirect(url_for("auth.login"))
     return render_template("auth/register.html", form=form)
 
 
@@ -133,6 +162,10 @@ def confirm(signed: str):
     if form.validate_on_submit():
         if user.email_confirmed_at is None:
             user.email_confirmed_at = utcnow()
+            # Registering does not log in (that would tell a new address from a taken one);
+            # the first confirmation does, as only the owner of the mailbox has the link.
+            if not current_user.is_authenticated and user.active:
+                login_user(user)
         flash(_("Your e-mail address is confirmed."), "success")
         return redirect(url_for("main.index"))
     return render_template("auth/confirm.html", form=form, email=user.email)
@@ -176,6 +209,9 @@ def logout():
     """Log out (POST with CSRF, so no page can log a user out by linking here)."""
     form = ConfirmForm()
     if form.validate_on_submit():
+        # Ends every copy of this session (and "keep me logged in" cookies), not just the
+        # cookie of this browser.
+        accounts.end_sessions(user=current_user)
         logout_user()
         flash(_("You have logged out."), "info")
     return redirect(url_for("main.index"))
@@ -191,7 +227,7 @@ def reset_request():
         db = get_db()
         user = accounts.find_user(db, email=form.email.data)
         if user is not None and user.active:
-            link = url_for("auth.reset", signed=make_token(user, purpose="reset"), _external=True)
+            link = notify.link("auth.reset", signed=make_token(user, purpose="reset"))
             mail.queue(db, to=user.email, template="reset", locale=user.locale or
                        current_language(), context={"link": link},
                        audience="applicant" if not user.is_staff else "staff")

@@ -8,11 +8,11 @@ cookie, CSRF on POST, the per-request session and its commit) and nothing more.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, request
+from flask import Blueprint, abort, current_app
 from jinja2 import Template
 from sqlalchemy import select
 
-from recruit import access
+from recruit import access, security
 from recruit.db import get_db
 from recruit.models import Answer, Candidacy, EligibilityCheck, Submission
 
@@ -59,7 +59,7 @@ def insert_row():
 @access.public
 def list_rows():
     """List 50 candidacies joined to their submissions, one page at a time."""
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = security.page_arg()
     rows = get_db().execute(
         select(Candidacy.code, Candidacy.state, Submission.submitted_at)
         .join(Submission, Submission.candidacy_id == Candidacy.id)

@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import func, select
 from wtforms import DateField, IntegerField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 from wtforms.validators import NumberRange as Range
 
 from recruit import access
@@ -69,12 +69,14 @@ class CampaignForm(Form):
 
     track = SelectField(_l("Track"), validators=[DataRequired()])
     key = StringField(_l("Key (optional)"), validators=[
-        Optional(), Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
+        Optional(), Length(max=64), Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
                            message=_l("Use lowercase Latin letters, digits and hyphens."))])
     opens = DateField(_l("Opens on"), validators=[DataRequired()])
     closes = DateField(_l("Closes on"), validators=[DataRequired()])
     capacity = IntegerField(_l("Capacity (offers at most)"),
-                            validators=[Optional(), Range(min=1, message=_l("At least 1."))])
+                            validators=[Optional(), Range(min=1, message=_l("At least 1.")),
+                                        Range(max=1_000_000,
+                                              message=_l("At most %(max)s.", max="1 000 000"))])
     submit = SubmitField(_l("Create campaign"))
 
     def validate_closes(self, field):

@@ -38,10 +38,11 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
-from recruit import access, mail
-from recruit.db import get_db, utcnow
-from recruit.domain import accounts, custody, redaction
+from recruit import access, mail, security
+from recruit.db import get_db, utcnow, writes
+from recruit.domain import accounts, custody, notify, redaction
 from recruit.domain import audit as audit_log
+from recruit.domain.applications import MAX_ANSWER_CHARS
 from recruit.i18n import current_language
 from recruit.models import (
     Answer,
@@ -109,10 +110,11 @@ class MarkSpanForm(FlaskForm):
     """Redact one stretch of the original, given by character offsets."""
 
     start = IntegerField(_l("From character"), validators=[
-        InputRequired(message=_l("Give the first character's position.")), NumberRange(min=0)])
+        InputRequired(message=_l("Give the first character's position.")),
+        NumberRange(min=0, max=MAX_ANSWER_CHARS)])
     end = IntegerField(_l("To character (not included)"), validators=[
         InputRequired(message=_l("Give the position after the last character.")),
-        NumberRange(min=1)])
+        NumberRange(min=1, max=MAX_ANSWER_CHARS)])
     kind = SelectField(_l("It is a"), validators=[DataRequired()])
     submit = SubmitField(_l("Redact this stretch"))
 
@@ -130,8 +132,8 @@ class MarkPhraseForm(FlaskForm):
 class UnmarkForm(FlaskForm):
     """Take back one redaction, or (for a suggestion) confirm it."""
 
-    start = HiddenField(validators=[DataRequired()])
-    end = HiddenField(validators=[DataRequired()])
+    start = HiddenField(validators=[DataRequired(), Length(max=9)])
+    end = HiddenField(validators=[DataRequired(), Length(max=9)])
     submit = SubmitField(_l("Undo"))
 
 
@@ -202,7 +204,7 @@ def _auto_release_due(answer_submitted: datetime | None, hours: int | None) -> d
 
 
 def _page_number() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
+    return security.page_arg()
 
 
 def _no_store(response):
@@ -215,6 +217,7 @@ def _no_store(response):
 
 @bp.route(f"{PREFIX}/")
 @access.guard(access.may_check_redaction)
+@writes
 def home():
     """The custodian's desk: answers waiting for the check and open contact requests."""
     db = get_db()
@@ -484,7 +487,7 @@ def contact_request(code: str):
                 mail.queue(db, to=keeper.email, template="contact_request",
                            locale=keeper.locale or "en", audience="staff",
                            context={"code": candidacy.code,
-                                    "url": url_for(".home", _external=True)})
+                                    "url": notify.link("custodian.home")})
                 flash(_("Request sent to the custodian."), "success")
             return redirect(url_for(".contact_request", code=candidacy.code))
     campaign = db.get(Campaign, candidacy.campaign_id)
@@ -514,9 +517,10 @@ def handover():
         except custody.CustodyError as exc:
             form.successor.errors.append(_error(exc))
         else:
-            flash(_("%(email)s is now the custodian. You no longer see identities.",
-                    email=successor.email), "success")
-            return redirect(url_for("coordinator.home"))
+            # The handover ended this session too (it could open identities): log in again.
+            flash(_("%(email)s is now the custodian. You no longer see identities; log in "
+                    "again to go on as a coordinator.", email=successor.email), "success")
+            return redirect(url_for("auth.login"))
     status = 400 if form.is_submitted() else 200
     return render_template("custodian/handover.html", form=form,
                            has_successors=bool(successors)), status
@@ -536,7 +540,7 @@ def audit():
         .order_by(AuditEvent.id.desc())
         .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     ).all()
-    checked, broken = audit_log.verify(db)
+    checked, broken = audit_log.verify(db, checkpoint=audit_log.checkpoint_path())
     return render_template("custodian/audit.html", events=events, page=page, total=total,
                            pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
                            checked=checked, broken=broken)

@@ -13,8 +13,8 @@ from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitFie
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from recruit import access
-from recruit.db import get_db, utcnow
+from recruit import access, security
+from recruit.db import get_db, utcnow, writes
 from recruit.domain import decisions
 from recruit.i18n import current_language
 from recruit.models import Campaign, Candidacy, Stage
@@ -54,8 +54,8 @@ class CutoffForm(Form):
 
     kind = SelectField(_l("Cut-off"), choices=RULE_KINDS, validators=[DataRequired()])
     value = StringField(_l("Value"), validators=[DataRequired(), Length(max=20)])
-    expect_advance = HiddenField()
-    expect_reject = HiddenField()
+    expect_advance = HiddenField(validators=[Length(max=9)])
+    expect_reject = HiddenField(validators=[Length(max=9)])
     submit = SubmitField(_l("Apply the cut-off"))
 
 
@@ -108,11 +108,12 @@ def _candidacy(campaign: Campaign, code: str) -> Candidacy:
 
 
 def _page_arg() -> int:
-    return request.args.get("page", 1, type=int) or 1
+    return security.page_arg()
 
 
 @bp.route("/stages/<int:stage_id>/decisions")
 @access.guard(access.may_manage_campaigns)
+@writes
 def stage(campaign_id: int, stage_id: int):
     """The stage ranked by score, with flags, a cut-off preview and the way to apply it."""
     db = get_db()
@@ -177,6 +178,7 @@ def cutoff_apply(campaign_id: int, stage_id: int):
 
 @bp.route("/stages/<int:stage_id>/candidacies/<code>", methods=["GET", "POST"])
 @access.guard(access.may_manage_campaigns)
+@writes
 def candidacy(campaign_id: int, stage_id: int, code: str):
     """One candidacy at a stage: scores and criteria, past decisions, and a single decision."""
     db = get_db()

@@ -12,6 +12,11 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length
 PASSWORD_MIN = 10
 
 
+def _strip(value):
+    """Spaces around a pasted address are never part of it."""
+    return value.strip() if isinstance(value, str) else value
+
+
 class Form(FlaskForm):
     """Base of every HTML form: fields come from form-encoded data only."""
 
@@ -32,14 +37,15 @@ class LoginForm(Form):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
     remember = BooleanField(_l("Keep me logged in on this device"))
-    next = HiddenField()
+    next = HiddenField(validators=[Length(max=2000)])
     submit = SubmitField(_l("Log in"))
 
 
 class RegisterForm(Form):
     """Create an applicant account."""
 
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField(_l("E-mail"), filters=[_strip],
+                       validators=[DataRequired(), Email(), Length(max=254)])
     password = PasswordField(
         _l("Password"),
         validators=[
@@ -50,7 +56,8 @@ class RegisterForm(Form):
     )
     confirm = PasswordField(
         _l("Repeat the password"),
-        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+        validators=[DataRequired(), Length(max=200),
+                    EqualTo("password", message=_l("The passwords differ."))],
     )
     submit = SubmitField(_l("Create account"))
 
@@ -75,7 +82,8 @@ class ResetPasswordForm(Form):
     )
     confirm = PasswordField(
         _l("Repeat the password"),
-        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+        validators=[DataRequired(), Length(max=200),
+                    EqualTo("password", message=_l("The passwords differ."))],
     )
     submit = SubmitField(_l("Set password"))
 

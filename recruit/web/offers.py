@@ -15,8 +15,8 @@ from wtforms import BooleanField, DateField, IntegerField, SelectField, SubmitFi
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
-from recruit import access
-from recruit.db import get_db, utcnow
+from recruit import access, security
+from recruit.db import get_db, utcnow, writes
 from recruit.domain import audit, offers
 from recruit.domain.pipeline import State
 from recruit.i18n import current_language
@@ -55,7 +55,8 @@ class OfferForm(Form):
     role = SelectField(_l("Role"), validators=[DataRequired()])
     salary = IntegerField(_l("Salary per month"), validators=[
         InputRequired(message=_l("Enter the salary as a whole number.")),
-        NumberRange(min=1, message=_l("Enter the salary as a whole number."))])
+        NumberRange(min=1, max=1_000_000_000,
+                    message=_l("Enter the salary as a whole number."))])
     start_date = DateField(_l("Start date"), validators=[
         InputRequired(message=_l("Enter a date."))])
     work_format = SelectField(_l("Work format"), choices=WORK_FORMATS,
@@ -92,6 +93,7 @@ def _offer_row(offer: Offer, code: str, role: JobRole) -> dict:
 
 @bp.route("/coordinate/campaigns/<int:campaign_id>/offers")
 @access.guard(access.may_manage_campaigns)
+@writes
 def campaign_offers(campaign_id: int):
     """A campaign's offers and capacity, and the candidacies that passed and await one."""
     db = get_db()
@@ -108,7 +110,7 @@ def campaign_offers(campaign_id: int):
     waiting_query = select(Candidacy.code).where(Candidacy.campaign_id == campaign.id,
                                                  Candidacy.state == State.PASSED.value)
     waiting_total = db.scalar(select(func.count()).select_from(waiting_query.subquery()))
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = security.page_arg()
     waiting = db.scalars(waiting_query.order_by(Candidacy.code).limit(PER_PAGE)
                          .offset((page - 1) * PER_PAGE)).all()
     pages = max(1, -(-int(waiting_total or 0) // PER_PAGE))
@@ -182,10 +184,11 @@ def offer_new(campaign_id: int, code: str):
 # -- the candidate -----------------------------------------------------------------------------
 
 def _own_offer(offer_id: int) -> Offer:
-    """The offer, 404 if missing, 403 unless it is addressed to the current applicant."""
+    """The offer addressed to the current applicant; anyone else's answers 404 like a missing
+    one."""
     db = get_db()
     offer = db.get(Offer, offer_id) or abort(404)
-    access.require(access.owns(current_user, user_id=offer.candidacy.user_id))
+    access.require_known(access.owns(current_user, user_id=offer.candidacy.user_id))
     offers.expire_due(db, now=utcnow(), offer_ids=[offer.id])
     return offer
 
@@ -205,6 +208,7 @@ def _applicant_view(offer: Offer) -> dict:
 
 @bp.route("/me/offers")
 @access.guard(access.is_applicant)
+@writes
 def my_offers():
     """The applicant's offers, open ones first."""
     db = get_db()
@@ -219,6 +223,7 @@ def my_offers():
 
 @bp.route("/me/offers/<int:offer_id>")
 @access.guard(access.is_applicant)
+@writes
 def show(offer_id: int):
     """One offer and the way to accept or decline it."""
     return render_template("applicant/offer.html", offer=_applicant_view(_own_offer(offer_id)))
@@ -245,6 +250,7 @@ def _answer(offer_id: int, *, accept: bool):
 
 @bp.route("/me/offers/<int:offer_id>/accept", methods=["GET", "POST"])
 @access.guard(access.is_applicant)
+@writes
 def accept(offer_id: int):
     """Confirm, then accept the offer."""
     return _answer(offer_id, accept=True)
@@ -252,6 +258,7 @@ def accept(offer_id: int):
 
 @bp.route("/me/offers/<int:offer_id>/decline", methods=["GET", "POST"])
 @access.guard(access.is_applicant)
+@writes
 def decline(offer_id: int):
     """Confirm, then decline the offer."""
     return _answer(offer_id, accept=False)
@@ -261,6 +268,7 @@ def decline(offer_id: int):
 
 @bp.route("/custody/hires")
 @access.guard(access.is_custodian)
+@writes
 def hires():
     """Everyone who accepted an offer, with names and contacts; each view is audited."""
     db = get_db()

@@ -15,7 +15,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from recruit import access
-from recruit.db import get_db
+from recruit.db import get_db, writes
 from recruit.domain import audit
 from recruit.i18n import current_language
 from recruit.models import Campaign, Candidacy, Offer
@@ -65,11 +65,13 @@ def _pdf(document: documents.Document) -> Response:
 
 @bp.route("/offers/<int:offer_id>/letter.pdf")
 @access.guard(access.is_authenticated)
+@writes
 def offer_letter(offer_id: int):
     """The named offer letter: for the candidate it is addressed to and for the custodian."""
     db = get_db()
     offer = db.get(Offer, offer_id) or abort(404)
     addressee_id, addressee_locale = data.offer_addressee(db, offer=offer)
+    access.require_known(access.may_know_offer(current_user, addressee_user_id=addressee_id))
     access.require(access.may_download_offer_letter(current_user,
                                                     addressee_user_id=addressee_id))
     if access.is_custodian(current_user):
@@ -83,6 +85,7 @@ def offer_letter(offer_id: int):
 
 @bp.route("/coordinate/candidacies/<code>/dossier.pdf")
 @access.guard(access.may_manage_campaigns)
+@writes
 def dossier(code: str):
     """A candidacy's pseudonymous dossier."""
     db = get_db()
@@ -92,6 +95,7 @@ def dossier(code: str):
 
 @bp.route("/coordinate/campaigns/<int:campaign_id>/report.pdf")
 @access.guard(access.may_manage_campaigns)
+@writes
 def campaign_report(campaign_id: int):
     """The campaign report: funnel, eligibility, scores, reviewers, timing, offers."""
     db = get_db()
@@ -101,6 +105,7 @@ def campaign_report(campaign_id: int):
 
 @bp.route("/coordinate/campaigns/<int:campaign_id>/results.csv")
 @access.guard(access.may_manage_campaigns)
+@writes
 def campaign_results_csv(campaign_id: int):
     """Pseudonymous results of every candidacy of a campaign, for spreadsheets."""
     db = get_db()
@@ -111,6 +116,7 @@ def campaign_results_csv(campaign_id: int):
 
 @bp.route("/custody/campaigns/<int:campaign_id>/hires.csv")
 @access.guard(access.may_export_hires)
+@writes
 def hires_csv(campaign_id: int):
     """The hires of a campaign with names and contacts; every export is audited."""
     db = get_db()

@@ -46,8 +46,8 @@ def _work_or_404(token: str) -> assignment.WorkContext:
     work = assignment.load_work(get_db(), token=token, reviewer_id=current_user.id)
     if work is None:
         abort(404)
-    access.require(access.may_work_assignment(current_user,
-                                              reviewer_id=work.assignment.reviewer_id))
+    access.require_known(access.may_work_assignment(current_user,
+                                                    reviewer_id=work.assignment.reviewer_id))
     return work
 
 
@@ -72,7 +72,9 @@ def _hand_out(task_id: int):
     ).first()
     if row is None:
         abort(404)
-    access.require(access.may_review_in_campaign(current_user, in_pool=bool(row.in_pool)))
+    # A task of a campaign whose pool the reviewer is not in does not exist for them.
+    access.require_known(access.may_review_in_campaign(current_user,
+                                                       in_pool=bool(row.in_pool)))
     try:
         handout = assignment.next_answer(db, reviewer=current_user, task=row.Task,
                                          lease_minutes=row.lease_minutes, now=utcnow())

@@ -6,7 +6,7 @@ their staff e-mail.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -14,8 +14,8 @@ from sqlalchemy import select
 from wtforms import EmailField, SubmitField
 from wtforms.validators import DataRequired, Email, Length
 
-from recruit import access
-from recruit.db import get_db
+from recruit import access, security
+from recruit.db import get_db, writes
 from recruit.domain import accounts, assignment, review_stats
 from recruit.models import Campaign, CampaignReviewer, Role, Stage, User
 from recruit.web.forms import ConfirmForm, Form
@@ -105,6 +105,7 @@ def remove(campaign_id: int, user_id: int):
 
 @bp.route("/reviews")
 @access.guard(access.may_manage_reviewer_pool)
+@writes
 def progress(campaign_id: int):
     """Review progress per stage and task, reviewer load and severity, agreement per stage."""
     campaign = _campaign_or_404(campaign_id)
@@ -115,13 +116,14 @@ def progress(campaign_id: int):
 
 @bp.route("/reviews/stages/<int:stage_id>")
 @access.guard(access.may_manage_reviewer_pool)
+@writes
 def stage_scores(campaign_id: int, stage_id: int):
     """Every candidacy of a stage by code: normalised and raw scores and every review."""
     campaign = _campaign_or_404(campaign_id)
     stage = get_db().get(Stage, stage_id)
     if stage is None or stage.campaign_id != campaign.id:
         abort(404)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = security.page_arg()
     total, rows = review_stats.stage_scores(get_db(), stage=stage,
                                             offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)

@@ -12,6 +12,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from recruit import clock, create_app
+from recruit.config import set_public_url
 from recruit.db import get_db, make_engine, utcnow
 from recruit.migrate import upgrade
 from tests.conftest import _free_port, app_config, wait_for_port
@@ -79,6 +80,8 @@ def live_server(new_database, tmp_path):
     engine.dispose()
     app = create_app(app_config(url, tmp_path))
     server = LiveServer(app)
+    # Links in e-mails point at this server, as `recruit run` makes them point at its port.
+    set_public_url(app, server.url)
     server.start()
     yield server
     server.stop()

@@ -12,9 +12,8 @@ import pytest
 from gunicorn.config import Config
 
 from bench.procs import gunicorn_argv
-from bench.storm.services import Gunicorn, healthz
+from bench.storm.services import Gunicorn, free_port, healthz
 from recruit import ROOT
-from tests.conftest import TEST_KEY
 
 pytestmark = pytest.mark.e2e
 
@@ -42,13 +41,14 @@ def test_two_servers_at_once_leave_no_control_socket_behind(fresh_app, tmp_path)
     env = {**os.environ, "HOME": str(home), "RECRUIT_INSTANCE_PATH": str(tmp_path),
            "RECRUIT_DATABASE_URL": fresh_app.config["DATABASE_URL"],
            "RECRUIT_SECRET_KEY": fresh_app.config["SECRET_KEY"],
-           "RECRUIT_ENCRYPTION_KEYS": TEST_KEY}
+           "RECRUIT_ENCRYPTION_KEYS": fresh_app.config["ENCRYPTION_KEYS"][0],
+           "RECRUIT_AUDIT_KEYS": fresh_app.config["AUDIT_KEYS"][0]}
     servers = []
     try:
         for n in range(2):
             folder = tmp_path / f"server{n}"
             folder.mkdir()
-            servers.append(Gunicorn(folder, env=env, workers=1))
+            servers.append(Gunicorn(folder, env=env, workers=1, port=free_port()))
         time.sleep(1)  # gunicorn opens the socket right after it binds
         assert all(healthz(server.port) == 200 for server in servers)
         assert not (home / ".gunicorn").exists(), list((home / ".gunicorn").iterdir())

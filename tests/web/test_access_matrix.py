@@ -91,7 +91,8 @@ EXPECTED: dict[str, dict[str, int]] = {
     "offers.decline": only("applicant"),
     "offers.hires": only("custodian"),
     # -- reports ----------------------------------------------------------------------------
-    "reports.offer_letter": only("applicant", "custodian"),
+    # A reviewer has no right to know which offers exist: 404, as for a missing one.
+    "reports.offer_letter": {**only("applicant", "custodian"), "reviewer": 404},
     "reports.dossier": only(*STAFF),
     "reports.campaign_report": only(*STAFF),
     "reports.campaign_results_csv": only(*STAFF),
@@ -138,7 +139,7 @@ def _rules(app):
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_route_statuses_for(role, app, client, world):
+def test_route_statuses_for(role, app, client, db, world):
     params = url_params(world)
     failures = []
     for rule in _rules(app):
@@ -147,6 +148,8 @@ def test_route_statuses_for(role, app, client, world):
             continue
         client.logout()
         if world.users[role] is not None:
+            # Logging out (one of the routes) ends every session of the user: log in anew.
+            db.refresh(world.users[role])
             client.login(world.users[role])
         with app.test_request_context():
             url = url_for(rule.endpoint, **{a: params[a] for a in rule.arguments})
@@ -155,3 +158,55 @@ def test_route_statuses_for(role, app, client, world):
             failures.append(f"{rule.endpoint} {url}: {response.status_code} != {expected}")
         response.close()
     assert failures == []
+
+
+# Routes that load an object by id and belong to one visitor: anyone else gets the same 404 as
+# for an id that does not exist, so ids cannot be probed (403 would say "it exists").
+OWNED = {
+    "applicant.candidacy": "applicant",
+    "applicant.stage": "applicant",
+    "applicant.stage_start": "applicant",
+    "applicant.stage_save": "applicant",
+    "applicant.autosave": "applicant",
+    "applicant.stage_submit": "applicant",
+    "applicant.withdraw": "applicant",
+    "offers.show": "applicant",
+    "offers.accept": "applicant",
+    "offers.decline": "applicant",
+    "reports.offer_letter": "applicant",
+    "review.answer": "reviewer",
+    "review.draft": "reviewer",
+    "review.submit": "reviewer",
+    "review.recuse": "reviewer",
+    "review.next_answer": "reviewer",
+}
+
+MISSING = {"candidacy_id": 999_999, "answer_id": 999_999, "offer_id": 999_999,
+           "task_id": 999_999, "token": "no-such-token"}
+
+
+@pytest.mark.parametrize("endpoint", sorted(OWNED))
+def test_someone_elses_object_answers_like_a_missing_one(endpoint, app, client, db, world):
+    from recruit.models import CampaignReviewer, Role
+    from tests.factories import make_user
+
+    role = Role(OWNED[endpoint])
+    other = make_user(db, role=role)
+    if role is Role.REVIEWER:
+        # Even in the same pool, another reviewer's answer does not exist for them; a task
+        # of a campaign whose pool they are not in does not either.
+        if endpoint != "review.next_answer":
+            db.add(CampaignReviewer(campaign_id=world.campaign.id, user_id=other.id))
+        db.flush()
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    params = url_params(world)
+    statuses = []
+    for values in (params, {**params, **MISSING}):
+        client.logout()
+        client.login(other)
+        with app.test_request_context():
+            url = url_for(endpoint, **{a: values[a] for a in rule.arguments})
+        response = client.get(url) if "GET" in rule.methods else client.post_form(url)
+        statuses.append(response.status_code)
+        response.close()
+    assert statuses == [404, 404], statuses

@@ -401,10 +401,10 @@ def test_autosave_without_a_session_says_so_in_json(client, started):
     assert "Log in again; your text is kept in this browser." in response.json["message"]
 
 
-def test_autosave_of_someone_elses_answer_is_forbidden(client, db, started):
+def test_autosave_of_someone_elses_answer_answers_like_a_missing_one(client, db, started):
     other = make_user(db)
     client.login(other)
-    assert autosave(client, started.answers[0], "not mine", 0).status_code == 403
+    assert autosave(client, started.answers[0], "not mine", 0).status_code == 404
 
 
 def test_a_too_long_text_is_refused_whole_never_cut(client, db, started):
@@ -624,10 +624,10 @@ def test_a_later_stage_cannot_be_started_early(client, db, applied):
     assert db.scalar(sa.select(Submission)) is None
 
 
-def test_another_applicants_candidacy_is_forbidden(client, db, applied):
+def test_another_applicants_candidacy_answers_like_a_missing_one(client, db, applied):
     client.login(make_user(db))
-    assert client.get(f"/me/candidacies/{applied.id}").status_code == 403
-    assert client.get(stage_url(applied)).status_code == 403
+    assert client.get(f"/me/candidacies/{applied.id}").status_code == 404
+    assert client.get(stage_url(applied)).status_code == 404
     assert client.get("/me/candidacies/999999").status_code == 404
 
 

@@ -46,7 +46,8 @@ def empty_app(fresh_app, new_database, tmp_path):
     upgrade(engine)
     engine.dispose()
     application = create_app(app_config(url, tmp_path / "restored",
-                                        ENCRYPTION_KEYS=fresh_app.config["ENCRYPTION_KEYS"]))
+                                        ENCRYPTION_KEYS=fresh_app.config["ENCRYPTION_KEYS"],
+                                        AUDIT_KEYS=fresh_app.config["AUDIT_KEYS"]))
     yield application
     application.extensions["recruit.engine"].dispose()
 

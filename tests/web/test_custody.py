@@ -406,7 +406,12 @@ def test_the_custodian_hands_the_flag_over_after_confirming(client, db, world, c
     event = events(db, "custodian.handover")[-1]
     assert event.actor_id == custodian.id
     assert event.details == {"from": custodian.id, "to": successor.id}
-    # The former custodian lost identity access at once.
+    # The former custodian lost identity access at once: the handover ended their session,
+    # and logged in again as a coordinator they are refused.
+    assert done.headers["Location"] == "/login"
+    assert client.get("/custody/").status_code == 302
+    db.refresh(custodian)
+    client.login(custodian)
     assert client.get("/custody/").status_code == 403
 
 
@@ -425,6 +430,7 @@ def test_the_flag_cannot_go_to_someone_not_offered(client, db, world, custodian)
 def test_the_audit_log_page_lists_events_newest_first_page_by_page(client, db, custodian):
     for n in range(60):
         audit.record(db, action="test.event", actor_id=custodian.id, subject=f"n:{n:02d}")
+    db.commit()  # the checkpoint follows commits
     client.login(custodian)
     first = client.get("/custody/audit").get_data(as_text=True)
     assert "The hash chain is intact" in first

@@ -172,8 +172,8 @@ def test_a_campaign_runs_from_applications_through_two_stages_to_accepted_offers
     confirm = client.get(f"/me/offers/{boris_offer.id}/decline")
     assert confirm.status_code == 200 and "Yes, decline" in confirm.get_data(as_text=True)
     assert client.post_form(f"/me/offers/{boris_offer.id}/decline").status_code == 302
-    # Somebody else's offer stays closed to him.
-    assert client.get(f"/me/offers/{anna_offer.id}").status_code == 403
+    # Somebody else's offer stays closed to him: it answers like one that does not exist.
+    assert client.get(f"/me/offers/{anna_offer.id}").status_code == 404
 
     client.login(coordinator)
     assert client.post_form(offer_url("Clara", moderator_role), _offer_form(moderator_role)

@@ -1,14 +1,14 @@
 """open submissions by deadline: a partial index for the deadline job
 
 Revision ID: 0017
-Revises: 0001
+Revises: 0013
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0017'
-down_revision = '0001'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
