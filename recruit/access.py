@@ -123,6 +123,11 @@ def may_hand_over_custody(user: Any) -> bool:
     return is_custodian(user)
 
 
+def may_read_outbox(user: Any) -> bool:
+    """The demo's outbox shows every e-mail, applicants' addresses and names: custodian only."""
+    return is_custodian(user)
+
+
 def may_read_audit_log(user: Any) -> bool:
     """The audit log names who opened which identity: custodian only."""
     return is_custodian(user)

@@ -47,6 +47,9 @@ DEFAULTS: dict[str, object] = {
     "RATELIMIT_ENABLED": True,
     "EMAIL_TOKEN_MAX_AGE": 3 * 24 * 3600,
     "BENCH": False,
+    # The demo of `make run`: mail is delivered after each request and the custodian can read
+    # it on the outbox page. Never in production: the page shows applicants' addresses.
+    "DEMO": False,
 }
 
 INSTANCE_CONFIG = "config.py"

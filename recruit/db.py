@@ -71,12 +71,24 @@ def make_engine(url: str, **kwargs) -> sa.Engine:
             # A request that may write takes the write lock up front: in WAL mode a read
             # transaction cannot be upgraded once another writer has committed, and would
             # fail at once with "database is locked" instead of waiting its turn.
-            writing = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+            writing = has_request_context() and (
+                request.method not in ("GET", "HEAD", "OPTIONS") or _view_writes())
             conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return sa.create_engine(url, **kwargs)
+
+
+def writes(view):
+    """Mark a GET view that writes (an audit event, say): it takes the write lock up front."""
+    view.__writes__ = True
+    return view
+
+
+def _view_writes() -> bool:
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    return bool(getattr(view, "__writes__", False))
 
 
 def init_app(app) -> None:

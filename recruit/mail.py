@@ -1,5 +1,9 @@
 """E-mail: messages are queued in the outbox inside the request's transaction, then sent by
-``recruit mail worker`` through a file or SMTP sender, with retries and backoff."""
+``recruit mail worker`` through a file or SMTP sender, with retries and backoff.
+
+In the demo (``DEMO``, set by ``make run``) a request that queued mail also delivers what is
+due once it has committed, so a newcomer's confirmation e-mail arrives without a worker.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from email.utils import formataddr, make_msgid
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import current_app, render_template
+from flask import current_app, g, has_app_context, render_template
 from flask_babel import force_locale
 from jinja2 import TemplateNotFound
 from sqlalchemy.orm import Session
@@ -47,6 +51,9 @@ def queue(db: Session, *, to: str, template: str, locale: str, context: dict | N
         next_attempt_at=utcnow(),
     )
     db.add(message)
+    if has_app_context():
+        # Read by the demo's delivery after the request (see deliver_after_request).
+        g._recruit_mail_queued = True
     return message
 
 
@@ -191,6 +198,41 @@ def deliver(db: Session, *, sender, worker: str, limit: int = 20) -> tuple[int, 
     return sent, failed
 
 
+def deliver_all(db: Session, *, sender, worker: str) -> tuple[int, int]:
+    """Send every message that is due now, batch after batch; returns (sent, failed)."""
+    sent = failed = 0
+    while True:
+        batch_sent, batch_failed = deliver(db, sender=sender, worker=worker)
+        if not batch_sent and not batch_failed:
+            return sent, failed
+        sent, failed = sent + batch_sent, failed + batch_failed
+
+
+def deliver_after_request(exc: BaseException | None) -> None:
+    """In the demo, send what is due once a request that queued mail has committed.
+
+    After the commit rather than from a thread beside the server: the message is in the
+    outbox (and on disk) by the time the next page loads, whatever server runs the app
+    (``recruit run`` with its reloader, gunicorn), and there is no thread to start, stop or
+    lose. Production keeps ``recruit mail worker``, so no request waits for an SMTP server.
+    """
+    queued = g.pop("_recruit_mail_queued", False)
+    if exc is not None or not queued or not current_app.config["DEMO"]:
+        return
+    session = current_app.extensions["recruit.sessionmaker"]()
+    try:
+        deliver_all(session, sender=make_sender(current_app.config),
+                    worker=f"demo:{os.getpid()}")
+    except sa.exc.OperationalError as error:
+        # The request itself succeeded; what is left in the outbox goes with the next one.
+        current_app.logger.warning("demo mail delivery postponed: %s", error)
+        session.rollback()
+    finally:
+        session.close()
+
+
 def init_app(app) -> None:
-    """Check the mail configuration early, so a typo fails at start, not at the first e-mail."""
+    """Check the mail configuration early (a typo fails at start, not at the first e-mail)
+    and, in the demo, deliver mail after each request that queued some."""
     make_sender(app.config)
+    app.teardown_request(deliver_after_request)

@@ -20,6 +20,7 @@ def init_app(app) -> None:
         coordinator,
         custodian,
         decisions,
+        demo,
         labels,
         main,
         offers,
@@ -31,7 +32,7 @@ def init_app(app) -> None:
     csrf.init_app(app)
     auth.login_manager.init_app(app)
     for module in (main, auth, applicant, review, reviewers, coordinator, decisions, offers,
-                   reports, custodian):
+                   reports, custodian, demo):
         app.register_blueprint(module.bp)
     if app.config.get("BENCH"):
         # Baselines of `make bench` only: not part of the site, so never registered otherwise.
