@@ -47,6 +47,11 @@ def format_score(value: float) -> str:
     return f"{value:.2f}".replace(".", _decimal_symbol(current_language()))
 
 
+def format_count(value: float) -> str:
+    """A count in the reader's language (1,200 or 1 200)."""
+    return flask_babel.format_decimal(value)
+
+
 def init_app(app) -> None:
     """Set up Flask-Babel with our translations folder."""
     app.config.setdefault(

@@ -28,7 +28,7 @@ from werkzeug.routing import BuildError
 
 from recruit import vault
 from recruit.db import utcnow
-from recruit.domain import matching, review_stats, scoring
+from recruit.domain import funnel, matching, review_stats, scoring
 from recruit.domain.offers import localised_conditions
 from recruit.models import (
     Answer,
@@ -261,13 +261,19 @@ def _conditions(offer: Offer, role: JobRole, locale: str) -> list[str]:
     return [c for c in conditions if c]
 
 
-def offer_letter_context(db: Session, *, offer: Offer, locale: str) -> dict:
-    """Everything the offer letter shows, including the addressee's name from the vault."""
+def offer_letter_context(db: Session, *, offer: Offer, locale: str, named: bool = True) -> dict:
+    """Everything the offer letter shows, including the addressee's name from the vault.
+
+    ``named=False`` is a coordinator's preview: the candidacy code stands where the name
+    would be, and the vault is never opened.
+    """
     locale = document_locale(locale)
     fmt = _Fmt(locale)
     role = db.get(JobRole, offer.job_role_id)
-    user_id = db.scalar(select(Candidacy.user_id).where(Candidacy.id == offer.candidacy_id))
-    identity = vault.open_identity_of(db, user_id=user_id) if user_id is not None else None
+    user_id, code = db.execute(select(Candidacy.user_id, Candidacy.code)
+                               .where(Candidacy.id == offer.candidacy_id)).one()
+    identity = (vault.open_identity_of(db, user_id=user_id)
+                if named and user_id is not None else None)
     with force_locale(locale):
         symbol = get_currency_symbol(offer.currency, locale=locale)
         return {
@@ -276,7 +282,9 @@ def offer_letter_context(db: Session, *, offer: Offer, locale: str) -> dict:
             "company_address": current_app.config["COMPANY_ADDRESS"],
             "letter_date": fmt.date(offer.issued_at),
             "reference": offer_reference(offer.id),
-            "candidate_name": (identity.full_name if identity else "") or _("candidate"),
+            "candidate_name": code if not named
+            else (identity.full_name if identity else "") or _("candidate"),
+            "preview": not named,
             "role_title": _role_title(role, locale),
             "salary": f"{fmt.number(offer.salary)} {symbol} {_period_label(offer.period)}",
             # The salary line already names the currency; a row of its own would repeat it.
@@ -482,35 +490,20 @@ def _reason_codes(reasons: object) -> set[str]:
     return codes
 
 
-def _funnel(db: Session, *, campaign: Campaign,
-            stages: Sequence[_StageInfo]) -> list[tuple[str, int]]:
-    distinct_users, anonymous = db.execute(
-        select(func.count(func.distinct(EligibilityCheck.user_id)),
-               func.count().filter(EligibilityCheck.user_id.is_(None)))
-        .where(EligibilityCheck.campaign_id == campaign.id)
-    ).one()
-    eligible = db.scalar(
-        select(func.count()).select_from(Candidacy).where(Candidacy.campaign_id == campaign.id)
-    ) or 0
-    submitted = dict(db.execute(
-        select(Submission.stage_id, func.count(func.distinct(Submission.candidacy_id)))
-        .join(Candidacy, Candidacy.id == Submission.candidacy_id)
-        .where(Candidacy.campaign_id == campaign.id, Submission.submitted_at.is_not(None))
-        .group_by(Submission.stage_id)
-    ).all())
-    offered, accepted = db.execute(
-        select(func.count(func.distinct(Offer.candidacy_id)),
-               func.count(func.distinct(Offer.candidacy_id)).filter(Offer.status == "accepted"))
-        .join(Candidacy, Candidacy.id == Offer.candidacy_id)
-        .where(Candidacy.campaign_id == campaign.id)
-    ).one()
-    # Candidacies created without a recorded check (imports, invitations) still registered.
-    registered = max((distinct_users or 0) + (anonymous or 0), eligible)
-    steps = [(_("Registered"), registered), (_("Eligible"), eligible)]
-    # Short labels: a stage's full title does not fit beside a funnel bar.
-    steps += [(_("Stage %(n)s submitted", n=n), submitted.get(s.id, 0))
-              for n, s in enumerate(stages, start=1)]
-    steps += [(_("Offers"), offered or 0), (_("Accepted"), accepted or 0)]
+def funnel_steps(numbers: funnel.CampaignFunnel) -> list[tuple[str, int]]:
+    """The funnel's steps as (label, people) in the current language, first to last."""
+    steps = [(_("Registered"), numbers.registered), (_("Eligible"), numbers.eligible),
+             (_("Applied"), numbers.applied)]
+    # Short labels: a stage's full title does not fit beside a funnel bar. A stage nobody
+    # has started yet is one line, not four lines of zeros.
+    for stage in numbers.stages:
+        n = stage.position
+        steps.append((_("Stage %(n)s: started", n=n), stage.started))
+        if stage.started:
+            steps += [(_("Stage %(n)s: submitted", n=n), stage.submitted),
+                      (_("Stage %(n)s: reviewed", n=n), stage.reviewed),
+                      (_("Stage %(n)s: decided", n=n), stage.decided)]
+    steps += [(_("Offers"), numbers.offered), (_("Accepted"), numbers.accepted)]
     return steps
 
 
@@ -607,7 +600,7 @@ def campaign_report_context(db: Session, *, campaign: Campaign, locale: str) -> 
     fmt = _Fmt(locale)
     with force_locale(locale):
         stages = _stages(db, campaign_id=campaign.id, locale=locale)
-        funnel = _funnel(db, campaign=campaign, stages=stages)
+        steps = funnel_steps(funnel.campaign_funnel(db, campaign=campaign))
         failures = _eligibility_failures(db, campaign=campaign)
         reviews = _campaign_reviews(db, campaign_id=campaign.id)
         by_stage: dict[int, list[_ReviewRow]] = defaultdict(list)
@@ -663,7 +656,7 @@ def campaign_report_context(db: Session, *, campaign: Campaign, locale: str) -> 
             "generated_on": fmt.date(utcnow()),
             "period": f"{fmt.date(campaign.opens_at)} – {fmt.date(campaign.closes_at)}",
             "funnel_svg": charts.funnel_chart(
-                steps=funnel, title=_("From registration to hire"),
+                steps=steps, title=_("From registration to hire"),
                 empty_label=_("No data"), value_format=fmt.number),
             "eligibility_failures": [(label, count) for label, count in failures],
             "eligibility_svg": charts.bar_chart(

@@ -9,6 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
+from flask_login import current_user
 from sqlalchemy import func, select
 from wtforms import DateField, IntegerField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Optional, Regexp, ValidationError
@@ -16,8 +17,18 @@ from wtforms.validators import NumberRange as Range
 
 from recruit import access
 from recruit.db import get_db, utcnow
-from recruit.domain import notify, tracks
-from recruit.models import Campaign, Candidacy, TrackVersion
+from recruit.domain import funnel, notify, tracks
+from recruit.i18n import format_count
+from recruit.models import (
+    Answer,
+    Campaign,
+    CampaignReviewer,
+    Candidacy,
+    ContactRequest,
+    TrackVersion,
+)
+from recruit.reports import charts
+from recruit.reports import data as report_data
 from recruit.web.forms import Form
 
 bp = Blueprint("coordinator", __name__, url_prefix="/coordinate")
@@ -31,7 +42,17 @@ def home():
     counts = dict(db.execute(select(Candidacy.campaign_id, func.count())
                              .group_by(Candidacy.campaign_id)).all())
     campaigns = db.scalars(select(Campaign).order_by(Campaign.opens_at.desc())).all()
-    return render_template("coordinator/home.html", campaigns=campaigns, counts=counts)
+    custody = None
+    if access.may_check_redaction(current_user):
+        # The custodian lands here: what waits at the custody desk is the first thing to see.
+        custody = {
+            "pending": db.scalar(select(func.count()).select_from(Answer)
+                                 .where(Answer.check_status == "pending")) or 0,
+            "requests": db.scalar(select(func.count()).select_from(ContactRequest)
+                                  .where(ContactRequest.handled_at.is_(None))) or 0,
+        }
+    return render_template("coordinator/home.html", campaigns=campaigns, counts=counts,
+                           custody=custody)
 
 
 @bp.route("/tracks")
@@ -113,10 +134,20 @@ def campaign_new():
 @bp.route("/campaigns/<int:campaign_id>")
 @access.guard(access.may_manage_campaigns)
 def campaign(campaign_id: int):
-    """One campaign: settings, stages and how many candidacies are in each state."""
+    """The campaign's hub: its funnel, each stage's review progress and decisions, and a link
+    to every page of the campaign (reviewers, decisions, alternate roles, offers, reports)."""
     db = get_db()
     campaign = db.get(Campaign, campaign_id) or abort(404)
     states = dict(db.execute(select(Candidacy.state, func.count())
                              .where(Candidacy.campaign_id == campaign.id)
                              .group_by(Candidacy.state)).all())
-    return render_template("coordinator/campaign.html", campaign=campaign, states=states)
+    numbers = funnel.campaign_funnel(db, campaign=campaign)
+    pool = db.scalar(select(func.count()).select_from(CampaignReviewer)
+                     .where(CampaignReviewer.campaign_id == campaign.id)) or 0
+    chart = charts.funnel_chart(steps=report_data.funnel_steps(numbers),
+                                title=_("From registration to hire"), width=360,
+                                empty_label=_("No data"), value_format=format_count,
+                                stacked=True)
+    return render_template("coordinator/campaign.html", campaign=campaign, states=states,
+                           funnel=numbers, funnel_svg=chart, pool_size=pool,
+                           stage_numbers={s.stage_id: s for s in numbers.stages})

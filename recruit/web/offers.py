@@ -16,7 +16,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from recruit import access
-from recruit.db import get_db, utcnow
+from recruit.db import get_db, utcnow, writes
 from recruit.domain import audit, offers
 from recruit.domain.pipeline import State
 from recruit.i18n import current_language
@@ -114,7 +114,9 @@ def campaign_offers(campaign_id: int):
     pages = max(1, -(-int(waiting_total or 0) // PER_PAGE))
     return render_template("coordinator/offers.html", campaign=campaign, offers=rows,
                            capacity=offers.capacity(db, campaign=campaign), waiting=waiting,
-                           waiting_total=waiting_total, page=min(page, pages), pages=pages)
+                           waiting_total=waiting_total, page=min(page, pages), pages=pages,
+                           named_letters=access.may_download_offer_letter(
+                               current_user, addressee_user_id=None))
 
 
 def _role_choices(db) -> list[JobRole]:
@@ -260,6 +262,7 @@ def decline(offer_id: int):
 # -- the custodian -----------------------------------------------------------------------------
 
 @bp.route("/custody/hires")
+@writes
 @access.guard(access.is_custodian)
 def hires():
     """Everyone who accepted an offer, with names and contacts; each view is audited."""

@@ -15,7 +15,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from recruit import access
-from recruit.db import get_db
+from recruit.db import get_db, writes
 from recruit.domain import audit
 from recruit.i18n import current_language
 from recruit.models import Campaign, Candidacy, Offer
@@ -64,6 +64,7 @@ def _pdf(document: documents.Document) -> Response:
 
 
 @bp.route("/offers/<int:offer_id>/letter.pdf")
+@writes
 @access.guard(access.is_authenticated)
 def offer_letter(offer_id: int):
     """The named offer letter: for the candidate it is addressed to and for the custodian."""
@@ -79,6 +80,16 @@ def offer_letter(offer_id: int):
     else:
         locale = _requested_language()
     return _pdf(documents.offer_letter(db, offer=offer, locale=locale))
+
+
+@bp.route("/coordinate/offers/<int:offer_id>/letter-preview.pdf")
+@access.guard(access.may_preview_offer_letter)
+def offer_letter_preview(offer_id: int):
+    """The offer letter as its addressee will read it, with the candidacy code for the name."""
+    db = get_db()
+    offer = db.get(Offer, offer_id) or abort(404)
+    return _pdf(documents.offer_letter(db, offer=offer, locale=_requested_language(),
+                                       named=False))
 
 
 @bp.route("/coordinate/candidacies/<code>/dossier.pdf")
@@ -110,6 +121,7 @@ def campaign_results_csv(campaign_id: int):
 
 
 @bp.route("/custody/campaigns/<int:campaign_id>/hires.csv")
+@writes
 @access.guard(access.may_export_hires)
 def hires_csv(campaign_id: int):
     """The hires of a campaign with names and contacts; every export is audited."""

@@ -92,6 +92,7 @@ EXPECTED: dict[str, dict[str, int]] = {
     "offers.hires": only("custodian"),
     # -- reports ----------------------------------------------------------------------------
     "reports.offer_letter": only("applicant", "custodian"),
+    "reports.offer_letter_preview": only(*STAFF),
     "reports.dossier": only(*STAFF),
     "reports.campaign_report": only(*STAFF),
     "reports.campaign_results_csv": only(*STAFF),
