@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from babel.dates import format_date as babel_format_date
 from babel.numbers import format_decimal as babel_format_decimal
 from babel.numbers import get_currency_symbol
@@ -508,11 +509,20 @@ def funnel_steps(numbers: funnel.CampaignFunnel) -> list[tuple[str, int]]:
 
 
 def _eligibility_failures(db: Session, *, campaign: Campaign) -> list[tuple[str, int]]:
+    """Rule label → people who failed it and never got through, as the funnel counts them."""
     seen: set[tuple[object, str]] = set()
     counts: Counter[str] = Counter()
+    got_through = sa.union(
+        select(EligibilityCheck.user_id).where(EligibilityCheck.campaign_id == campaign.id,
+                                               EligibilityCheck.passed,
+                                               EligibilityCheck.user_id.is_not(None)),
+        select(Candidacy.user_id).where(Candidacy.campaign_id == campaign.id,
+                                        Candidacy.user_id.is_not(None)))
     for check_id, user_id, reasons in db.execute(
         select(EligibilityCheck.id, EligibilityCheck.user_id, EligibilityCheck.reasons)
-        .where(EligibilityCheck.campaign_id == campaign.id, EligibilityCheck.passed.is_(False))
+        .where(EligibilityCheck.campaign_id == campaign.id, EligibilityCheck.passed.is_(False),
+               sa.or_(EligibilityCheck.user_id.is_(None),
+                      EligibilityCheck.user_id.not_in(got_through)))
     ):
         # Someone who retried counts once per rule they failed, not once per attempt.
         who = user_id if user_id is not None else f"check-{check_id}"

@@ -106,6 +106,21 @@ def test_eligibility_failures_count_each_applicant_once_per_rule(db, world):
         "Younger than 18": 2, "Citizenship not accepted": 2, "Confirmation not given": 2}
 
 
+def test_someone_who_failed_then_got_through_is_not_a_failure_in_the_report(db, world):
+    from recruit.models import EligibilityCheck
+
+    # One of the twelve candidates had first failed the age rule, then passed.
+    db.add(EligibilityCheck(user_id=world.candidacies[0].user_id, campaign_id=world.campaign.id,
+                            passed=False, reasons=["too_young"]))
+    db.flush()
+    context = data.campaign_report_context(db, campaign=world.campaign, locale="en")
+    assert dict(context["eligibility_failures"])["Younger than 18"] == 2
+    funnel = str(context["funnel_svg"])
+    # Still 17 registered and 12 eligible: the five left out are the ones in the table.
+    for count in (17, 12):
+        assert f'font-weight="bold" fill="#1f2933">{count}</text>' in funnel
+
+
 def test_campaign_report_stage_statistics(db, world):
     context = data.campaign_report_context(db, campaign=world.campaign, locale="en")
     first, second, third = context["stage_sections"]
