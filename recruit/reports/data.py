@@ -345,6 +345,12 @@ def dossier_context(db: Session, *, candidacy: Candidacy, locale: str) -> dict:
             .where(Submission.candidacy_id == candidacy.id)
         ):
             criterion_values[review_id].append((criterion_id, value))
+        answers = {task_id: text if status == "released" else None
+                   for task_id, text, status in db.execute(
+                       select(Answer.task_id, Answer.redacted_text, Answer.check_status)
+                       .join(Submission, Submission.id == Answer.submission_id)
+                       .where(Submission.candidacy_id == candidacy.id,
+                              Submission.submitted_at.is_not(None)))}
         decisions: dict[int, Decision] = {}
         for decision in db.scalars(
             select(Decision).where(Decision.candidacy_id == candidacy.id)
@@ -396,6 +402,9 @@ def dossier_context(db: Session, *, candidacy: Candidacy, locale: str) -> dict:
                 raw = [r.score_raw for r in task_reviews]
                 tasks.append({
                     "title": task.title,
+                    # The reviewers' redacted copy; None until the custodian released it.
+                    "submitted": task.id in answers,
+                    "answer": answers.get(task.id),
                     "score": fmt.score(statistics.fmean(norm)) if norm else None,
                     "raw": fmt.score(statistics.fmean(raw)) if raw else None,
                     "reviews": [

@@ -8,7 +8,8 @@ import pytest
 import sqlalchemy as sa
 from markupsafe import Markup
 
-from recruit.reports import data
+from recruit.models import Answer, Submission
+from recruit.reports import data, documents
 from tests.report_world import MARIA, MARIA_EMAIL, build_report_world
 
 PLAIN = (str, int, float, bool, type(None), date, Markup)
@@ -82,6 +83,25 @@ def test_dossier_shows_every_stage_reached_with_scores_and_decisions(db, world):
     assert "," in first["score"]  # Russian decimals
     assert [t["score"] is not None for t in first["tasks"]] == [True, True, True]
     assert {c["title"] for c in first["criteria"]} >= {"Грамотность", "Ясность", "Тон"}
+
+
+def test_dossier_shows_each_answer_as_reviewers_read_it_and_never_the_original(db, world):
+    answers = db.scalars(sa.select(Answer).join(Submission)
+                         .where(Submission.candidacy_id == world.maria_candidacy.id,
+                                Submission.stage_id == world.campaign.stages[0].id)
+                         .order_by(Answer.task_id)).all()
+    answers[0].text = "Я Мария, пишу из Вологды."
+    answers[0].redacted_text = "Я [имя], пишу из [город]."
+    answers[1].check_status = "pending"
+    db.flush()
+    context = data.dossier_context(db, candidacy=world.maria_candidacy, locale="ru")
+    first, second, _third = context["stages"][0]["tasks"]
+    assert first["answer"] == "Я [имя], пишу из [город]."
+    assert second["answer"] is None and second["submitted"]
+    html = documents.dossier(db, candidacy=world.maria_candidacy, locale="ru").html
+    assert "Я [имя], пишу из [город]." in html and "Вологды" not in html
+    assert "The custodian has not checked" not in html
+    assert "Хранитель данных ещё не проверил этот ответ" in html
 
 
 def test_dossier_of_a_rejected_candidacy_stops_at_the_stage_it_reached(db, world):
