@@ -370,13 +370,15 @@ def _answers_at_stage(db: Session, *, candidacy: Candidacy,
 
 
 def criterion_titles(db: Session, *, campaign_id: int) -> dict[str, dict[str, str]]:
-    """Criterion key → its title in each language, over the rubrics of a campaign."""
+    """Criterion key → its title in each language: as the campaign's rubrics name it, else as
+    another campaign's do (a role may require a criterion this track never scores)."""
     titles: dict[str, dict[str, str]] = {}
+    own_first = sa.case((Stage.campaign_id == campaign_id, 0), else_=1)
     for key, title_en, title_ru in db.execute(
         sa.select(Criterion.key, Criterion.title_en, Criterion.title_ru)
         .join(Task, Task.id == Criterion.task_id).join(Stage, Stage.id == Task.stage_id)
-        .where(Stage.campaign_id == campaign_id)
-        .order_by(Stage.position, Task.position, Criterion.position)
+        .order_by(own_first, Stage.campaign_id, Stage.position, Task.position,
+                  Criterion.position)
     ):
         titles.setdefault(key, {"en": title_en, "ru": title_ru})
     return titles

@@ -30,6 +30,7 @@ from werkzeug.routing import BuildError
 from recruit import vault
 from recruit.db import utcnow
 from recruit.domain import funnel, matching, review_stats, scoring
+from recruit.domain.decisions import criterion_titles
 from recruit.domain.offers import localised_conditions
 from recruit.models import (
     Answer,
@@ -458,7 +459,9 @@ def dossier_context(db: Session, *, candidacy: Candidacy, locale: str) -> dict:
             "generated_on": fmt.date(utcnow()),
             "stages": stage_sections,
             "matches": _matches_for(db, averages=averages, campaign=campaign, fmt=fmt,
-                                    titles=_criterion_titles(stages)),
+                                    titles={key: title[locale] for key, title in
+                                            criterion_titles(
+                                                db, campaign_id=campaign.id).items()}),
         }
 
 
@@ -471,7 +474,10 @@ def _matches_for(db: Session, *, averages: Mapping[str, float], campaign: Campai
             "role_title": match.role.title(fmt.locale),
             "reasons": [
                 f"{titles.get(check.key, check.key)}: {fmt.score(check.actual)} ≥ "
-                f"{fmt.score(check.required)}"
+                f"{fmt.score(check.required)}" if check.known else
+                _("%(criterion)s: not scored yet, needs %(required)s",
+                  criterion=titles.get(check.key, check.key),
+                  required=fmt.score(check.required))
                 for check in match.checks
             ],
         }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, datetime, time
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -108,7 +108,8 @@ class CampaignForm(Form):
 @access.guard(access.may_manage_campaigns)
 def campaign_new():
     """Create a campaign from the newest version of a track."""
-    form = CampaignForm()
+    # The alternate-roles page links here with the track of a role no open campaign hires for.
+    form = CampaignForm(track=request.args.get("track"))
     form.track.choices = _track_choices()
     if form.validate_on_submit():
         db = get_db()
