@@ -24,7 +24,9 @@ DEFAULTS: dict[str, object] = {
     # Times are stored in UTC and shown in this zone (the company works on Moscow time).
     "BABEL_DEFAULT_TIMEZONE": "Europe/Moscow",
     "COMPANY_NAME": "Social network support team",
+    "COMPANY_NAME_RU": "Служба поддержки социальной сети",
     "COMPANY_ADDRESS": "Saint Petersburg, Russia",
+    "COMPANY_ADDRESS_RU": "Санкт-Петербург, Россия",
     "PUBLIC_URL": "http://127.0.0.1:5000",
     "MAIL_BACKEND": "file",
     "MAIL_FROM": "recruit@localhost",

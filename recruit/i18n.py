@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
 import flask_babel
+from babel import Locale
+from babel.numbers import format_currency as babel_format_currency
 from babel.numbers import get_decimal_symbol
 from flask import current_app, has_request_context, request, session
 from flask_babel import Babel, get_locale
 from flask_login import current_user
 
 babel = Babel()
+_LETTER_THEN_DIGIT = re.compile(r"([^\W\d_])(\d)")
+_DIGIT_THEN_LETTER = re.compile(r"(\d)([^\W\d_])")
 
 
 def select_locale() -> str:
@@ -47,6 +53,49 @@ def format_score(value: float) -> str:
     return f"{value:.2f}".replace(".", _decimal_symbol(current_language()))
 
 
+def score_formatter() -> Callable[[float | None], str]:
+    """``format_score`` with the reader's decimal sign looked up once: for long tables."""
+    symbol = _decimal_symbol(current_language())
+
+    def formatted(value: float | None) -> str:
+        return "—" if value is None else f"{value:.2f}".replace(".", symbol)
+
+    return formatted
+
+
+@lru_cache(maxsize=8)
+def _money_pattern(language: str) -> str:
+    # The locale's own currency pattern (symbol before or after, spacing) without cents:
+    # salaries are whole amounts.
+    pattern = Locale.parse(language).currency_formats["standard"].pattern
+    return pattern.split(";")[0].replace(".00", "")
+
+
+def format_money(amount: float, currency: str, *, language: str | None = None) -> str:
+    """An amount of money as the reader's language writes it: 36 000 ₽, RUB 36,000."""
+    language = language or current_language()
+    text = babel_format_currency(amount, currency, format=_money_pattern(language),
+                                 locale=language, currency_digits=False)
+    # CLDR's currency spacing, which Babel leaves out: a symbol made of letters ("RUB") is
+    # kept apart from the digits by a no-break space (RUB 36,000, not RUB36,000).
+    return _LETTER_THEN_DIGIT.sub("\\1\u00a0\\2", _DIGIT_THEN_LETTER.sub("\\1\u00a0\\2", text))
+
+
+def company_name(language: str | None = None) -> str:
+    """The company's name in the reader's language (COMPANY_NAME_RU for Russian)."""
+    language = language or current_language()
+    config = current_app.config
+    return (config.get("COMPANY_NAME_RU") if language == "ru" else None) or config["COMPANY_NAME"]
+
+
+def company_address(language: str | None = None) -> str:
+    """The company's address in the reader's language (COMPANY_ADDRESS_RU for Russian)."""
+    language = language or current_language()
+    config = current_app.config
+    return ((config.get("COMPANY_ADDRESS_RU") if language == "ru" else None)
+            or config["COMPANY_ADDRESS"])
+
+
 def format_count(value: float) -> str:
     """A count in the reader's language (1,200 or 1 200)."""
     return flask_babel.format_decimal(value)
@@ -66,5 +115,6 @@ def init_app(app) -> None:
         format_currency=flask_babel.format_currency,
         format_timedelta=flask_babel.format_timedelta,
     )
-    app.jinja_env.globals["current_language"] = current_language
-    app.jinja_env.globals["format_score"] = format_score
+    app.jinja_env.globals.update(current_language=current_language, format_score=format_score,
+                                 score_formatter=score_formatter, format_money=format_money,
+                                 company_name=company_name, company_address=company_address)

@@ -11,7 +11,9 @@ import os
 import smtplib
 import ssl
 from datetime import timedelta
+from email.header import Header
 from email.message import EmailMessage
+from email.policy import EmailPolicy
 from email.utils import formataddr, make_msgid
 from pathlib import Path
 
@@ -22,16 +24,42 @@ from jinja2 import TemplateNotFound
 from sqlalchemy.orm import Session
 
 from recruit.db import utcnow
+from recruit.i18n import company_name
 from recruit.models import OutboxMessage
 
 CLAIM_SECONDS = 300
+
+
+class _MailPolicy(EmailPolicy):
+    """The standard policy, but the Subject is encoded by ``email.header.Header``.
+
+    Python 3.11's folder drops the space between two encoded words when it folds a long
+    non-ASCII subject ("Модераторконтента"; CPython gh-144156); the older encoder keeps every
+    space inside the encoded text.
+    """
+
+    def fold(self, name, value):
+        """Fold a header for text output."""
+        if name.lower() != "subject":
+            return super().fold(name, value)
+        encoded = Header(str(value), "utf-8", header_name=name).encode(linesep=self.linesep)
+        return f"{name}: {encoded}{self.linesep}"
+
+    def fold_binary(self, name, value):
+        """Fold a header for the bytes sent or written to a file."""
+        if name.lower() != "subject":
+            return super().fold_binary(name, value)
+        return self.fold(name, value).encode("ascii")
+
+
+MAIL_POLICY = _MailPolicy()
 
 
 def queue(db: Session, *, to: str, template: str, locale: str, context: dict | None = None,
           audience: str = "applicant") -> OutboxMessage:
     """Render ``templates/mail/<template>.*`` in ``locale`` and put the message in the outbox."""
     context = dict(context or {})
-    context.setdefault("company_name", current_app.config["COMPANY_NAME"])
+    context.setdefault("company_name", company_name(locale))
     context.setdefault("public_url", current_app.config["PUBLIC_URL"].rstrip("/"))
     with force_locale(locale):
         subject = " ".join(render_template(f"mail/{template}.subject.txt", **context).split())
@@ -59,8 +87,8 @@ def queue(db: Session, *, to: str, template: str, locale: str, context: dict | N
 
 def build_email(message: OutboxMessage, *, sender: str) -> EmailMessage:
     """A standard MIME e-mail (text, plus HTML when the template has one)."""
-    email = EmailMessage()
-    email["From"] = formataddr((current_app.config["COMPANY_NAME"], sender))
+    email = EmailMessage(policy=MAIL_POLICY)
+    email["From"] = formataddr((company_name(message.locale), sender))
     email["To"] = message.to_address
     email["Subject"] = message.subject
     email["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}", domain="recruit.local")

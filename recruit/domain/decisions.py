@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from recruit import mail
-from recruit.domain import audit, matching, notify, review_stats, scoring, stage_scores
+from recruit.domain import audit, matching, notify, review_stats, scoring, stage_scores, tracks
 from recruit.domain.pipeline import Event, State, TransitionError, transition
 from recruit.models import (
     Answer,
@@ -371,16 +371,17 @@ def _answers_at_stage(db: Session, *, candidacy: Candidacy,
 
 def criterion_titles(db: Session, *, campaign_id: int) -> dict[str, dict[str, str]]:
     """Criterion key → its title in each language: as the campaign's rubrics name it, else as
-    another campaign's do (a role may require a criterion this track never scores)."""
+    the loaded tracks do (a role may require a criterion this track never scores)."""
     titles: dict[str, dict[str, str]] = {}
-    own_first = sa.case((Stage.campaign_id == campaign_id, 0), else_=1)
     for key, title_en, title_ru in db.execute(
         sa.select(Criterion.key, Criterion.title_en, Criterion.title_ru)
         .join(Task, Task.id == Criterion.task_id).join(Stage, Stage.id == Task.stage_id)
-        .order_by(own_first, Stage.campaign_id, Stage.position, Task.position,
-                  Criterion.position)
+        .where(Stage.campaign_id == campaign_id)
+        .order_by(Stage.position, Task.position, Criterion.position)
     ):
         titles.setdefault(key, {"en": title_en, "ru": title_ru})
+    for key, title in tracks.criterion_titles(db).items():
+        titles.setdefault(key, title)
     return titles
 
 

@@ -164,3 +164,15 @@ def load_shipped(db: Session) -> list[TrackVersion]:
     files = sorted(QUESTIONNAIRES.glob("*.toml"), key=lambda p: (p.name != "job-roles.toml",
                                                                  p.name))
     return [load_path(db, path=path)[0] for path in files]
+
+
+def criterion_titles(db: Session) -> dict[str, dict[str, str]]:
+    """Criterion key → its title per language, as the loaded tracks name it (newest first)."""
+    titles: dict[str, dict[str, str]] = {}
+    for data in db.scalars(select(TrackVersion.data).where(TrackVersion.kind == "track")
+                           .order_by(TrackVersion.id.desc())):
+        for stage in data.get("stages", []):
+            for task in stage.get("tasks", []):
+                for criterion in task.get("rubric", []):
+                    titles.setdefault(criterion["key"], dict(criterion["title"]))
+    return titles

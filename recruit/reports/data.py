@@ -19,9 +19,8 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from babel.dates import format_date as babel_format_date
 from babel.numbers import format_decimal as babel_format_decimal
-from babel.numbers import get_currency_symbol
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, selectinload
@@ -32,6 +31,8 @@ from recruit.db import utcnow
 from recruit.domain import funnel, matching, review_stats, scoring
 from recruit.domain.decisions import criterion_titles
 from recruit.domain.offers import localised_conditions
+from recruit.i18n import company_address, company_name, format_money
+from recruit.labels import cutoff_reason, period_label, work_format_label
 from recruit.models import (
     Answer,
     Campaign,
@@ -104,20 +105,6 @@ class _Fmt:
 
 def _role_title(role: JobRole, locale: str) -> str:
     return role.title_ru if locale == "ru" else role.title_en
-
-
-def _work_format_label(key: str) -> str:
-    labels = {
-        "remote": _("Remote"),
-        "office": _("In the office"),
-        "hybrid": _("Hybrid: partly remote, partly in the office"),
-    }
-    return labels.get(key, key)
-
-
-def _period_label(key: str) -> str:
-    labels = {"month": _("per month"), "year": _("per year"), "hour": _("per hour")}
-    return labels.get(key, key)
 
 
 def _outcome_label(outcome: str) -> str:
@@ -277,22 +264,22 @@ def offer_letter_context(db: Session, *, offer: Offer, locale: str, named: bool 
     identity = (vault.open_identity_of(db, user_id=user_id)
                 if named and user_id is not None else None)
     with force_locale(locale):
-        symbol = get_currency_symbol(offer.currency, locale=locale)
         return {
             "lang": locale,
-            "company_name": current_app.config["COMPANY_NAME"],
-            "company_address": current_app.config["COMPANY_ADDRESS"],
+            "company_name": company_name(locale),
+            "company_address": company_address(locale),
             "letter_date": fmt.date(offer.issued_at),
             "reference": offer_reference(offer.id),
             "candidate_name": code if not named
             else (identity.full_name if identity else "") or _("candidate"),
             "preview": not named,
             "role_title": _role_title(role, locale),
-            "salary": f"{fmt.number(offer.salary)} {symbol} {_period_label(offer.period)}",
+            "salary": f"{format_money(offer.salary, offer.currency, language=locale)} "
+                      f"{period_label(offer.period)}",
             # The salary line already names the currency; a row of its own would repeat it.
             "currency": None,
             "start_date": fmt.date(offer.start_date),
-            "work_format": _work_format_label(offer.work_format),
+            "work_format": work_format_label(offer.work_format),
             "conditions": _conditions(offer, role, locale),
             "expires_on": fmt.date(offer.expires_on),
             "accept_url": _accept_url(offer.id),
@@ -437,7 +424,8 @@ def dossier_context(db: Session, *, candidacy: Candidacy, locale: str) -> dict:
                 "raw": fmt.score(result.raw) if result else None,
                 "decision": None if decision is None else {
                     "outcome": _outcome_label(decision.outcome),
-                    "reason": decision.reason or "",
+                    "reason": cutoff_reason(decision.reason) if decision.via_cutoff
+                    else decision.reason or "",
                     "decided_on": fmt.date(decision.decided_at),
                 },
                 "tasks": tasks,
@@ -453,7 +441,7 @@ def dossier_context(db: Session, *, candidacy: Candidacy, locale: str) -> dict:
         averages = {key: statistics.fmean(values) for key, values in overall.items()}
         return {
             "lang": locale,
-            "company_name": current_app.config["COMPANY_NAME"],
+            "company_name": company_name(locale),
             "code": candidacy.code,
             "campaign_title": campaign.title(locale),
             "generated_on": fmt.date(utcnow()),
@@ -489,7 +477,8 @@ def _matches_for(db: Session, *, averages: Mapping[str, float], campaign: Campai
 
 def _eligibility_label(code: str, *, campaign: Campaign) -> str:
     if code == "too_young":
-        return _("Younger than %(age)s", age=campaign.min_age)
+        return ngettext("Younger than %(num)s year", "Younger than %(num)s years",
+                        campaign.min_age)
     if code == "citizenship":
         return _("Citizenship not accepted")
     if code.startswith("acknowledgement"):
@@ -675,7 +664,7 @@ def campaign_report_context(db: Session, *, campaign: Campaign, locale: str) -> 
 
         return {
             "lang": locale,
-            "company_name": current_app.config["COMPANY_NAME"],
+            "company_name": company_name(locale),
             "campaign_title": campaign.title(locale),
             "campaign_key": campaign.key,
             "generated_on": fmt.date(utcnow()),

@@ -8,6 +8,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from recruit import access
+from recruit import labels as shared_labels
 from recruit.errors import render_error
 
 csrf = CSRFProtect()
@@ -51,8 +52,14 @@ def init_app(app) -> None:
         return render_error(400, str(_l("The form has expired. Please reload the page and send "
                                         "it again.")))
 
-    app.jinja_env.globals.update(state_text=labels.state_label,
-                                 outcome_text=labels.outcome_label)
+    app.jinja_env.globals.update(
+        state_text=labels.state_label, outcome_text=labels.outcome_label,
+        label_table=shared_labels.table, offer_status_text=shared_labels.offer_status_label,
+        work_format_text=shared_labels.work_format_label,
+        period_text=shared_labels.period_label,
+        audit_action_text=shared_labels.audit_action_label,
+        track_kind_text=shared_labels.track_kind_label,
+        cutoff_reason_text=shared_labels.cutoff_reason)
 
     @app.context_processor
     def _inject():

@@ -20,6 +20,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, logout_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -281,12 +282,14 @@ def _offer_link(offer_id: int) -> str | None:
 
 
 def _limits_label(task) -> str | None:
+    # Shown after "Words: 96", so the label names the limits without repeating "words:".
     if task.max_words is not None and task.min_words:
-        return _("%(min)d–%(max)d words", min=task.min_words, max=task.max_words)
+        return ngettext("%(min)d to %(num)d word", "%(min)d to %(num)d words", task.max_words,
+                        min=task.min_words)
     if task.max_words is not None:
-        return _("up to %(max)d words", max=task.max_words)
+        return ngettext("up to %(num)d word", "up to %(num)d words", task.max_words)
     if task.min_words:
-        return _("at least %(min)d words", min=task.min_words)
+        return ngettext("at least %(num)d word", "at least %(num)d words", task.min_words)
     return None
 
 

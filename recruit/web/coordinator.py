@@ -17,8 +17,8 @@ from wtforms.validators import NumberRange as Range
 
 from recruit import access
 from recruit.db import get_db, utcnow
-from recruit.domain import funnel, notify, tracks
-from recruit.i18n import format_count
+from recruit.domain import eligibility, funnel, notify, tracks
+from recruit.i18n import current_language, format_count
 from recruit.models import (
     Answer,
     Campaign,
@@ -74,15 +74,23 @@ def tracks_list():
 @access.guard(access.may_manage_campaigns)
 def track(version_id: int):
     """A read-only view of one version: stages, tasks and rubrics (or roles, or questions)."""
-    version = get_db().get(TrackVersion, version_id) or abort(404)
-    return render_template("coordinator/track.html", version=version, data=version.data)
+    db = get_db()
+    version = db.get(TrackVersion, version_id) or abort(404)
+    return render_template("coordinator/track.html", version=version, data=version.data,
+                           countries=dict(eligibility.citizenship_choices(
+                               locale=current_language())),
+                           criteria=tracks.criterion_titles(db))
 
 
 def _track_choices() -> list[tuple[str, str]]:
-    db = get_db()
-    keys = db.scalars(select(TrackVersion.key).where(TrackVersion.kind == "track").distinct()
-                      .order_by(TrackVersion.key)).all()
-    return [(k, k) for k in keys]
+    """Each loaded track by its title in the reader's language (newest version's title)."""
+    lang = current_language()
+    titles: dict[str, str] = {}
+    for key, data in get_db().execute(select(TrackVersion.key, TrackVersion.data)
+                                      .where(TrackVersion.kind == "track")
+                                      .order_by(TrackVersion.id.desc())):
+        titles.setdefault(key, (data.get("title") or {}).get(lang) or key)
+    return sorted(titles.items(), key=lambda item: item[1])
 
 
 class CampaignForm(Form):
@@ -151,4 +159,6 @@ def campaign(campaign_id: int):
                                 stacked=True)
     return render_template("coordinator/campaign.html", campaign=campaign, states=states,
                            funnel=numbers, funnel_svg=chart, pool_size=pool,
-                           stage_numbers={s.stage_id: s for s in numbers.stages})
+                           stage_numbers={s.stage_id: s for s in numbers.stages},
+                           countries=dict(eligibility.citizenship_choices(
+                               locale=current_language())))

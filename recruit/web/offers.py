@@ -19,7 +19,7 @@ from recruit import access
 from recruit.db import get_db, utcnow, writes
 from recruit.domain import audit, offers
 from recruit.domain.pipeline import State
-from recruit.i18n import current_language
+from recruit.i18n import current_language, format_money
 from recruit.models import Campaign, Candidacy, JobRole, Offer, User
 from recruit.vault import open_identity_of
 from recruit.web.forms import Form
@@ -147,8 +147,8 @@ def offer_new(campaign_id: int, code: str):
         "start_date": today + timedelta(days=14), "expires_on": today + timedelta(days=7),
         "standard_conditions": True})
     form.role.choices = [
-        SelectChoice(r.key, _("%(role)s (from %(n)s %(c)s)", role=_role_title(r), n=r.salary_min,
-                  c=r.currency))
+        SelectChoice(r.key, _("%(role)s (from %(amount)s)", role=_role_title(r),
+                              amount=format_money(r.salary_min, r.currency)))
         for r in roles.values()]
     if form.validate_on_submit():
         role = roles[form.role.data]
@@ -157,7 +157,8 @@ def offer_new(campaign_id: int, code: str):
         conditions += offers.conditions_from_text(form.extra_conditions.data)
         if form.salary.data < role.salary_min:
             form.salary.errors = [_("The salary may not be below the role's minimum of "
-                                    "%(n)s %(c)s.", n=role.salary_min, c=role.currency)]
+                                    "%(amount)s.",
+                                    amount=format_money(role.salary_min, role.currency))]
         else:
             try:
                 offer = offers.issue(db, candidacy=candidacy, role=role,

@@ -43,8 +43,9 @@ def world(db, app, monkeypatch):
     return world
 
 
-def crawl(app, client, start: str = "/") -> set[str]:
-    """The endpoints answered with 200 along every chain of links from ``start``."""
+def crawl(app, client, start: str = "/", on_page=None) -> set[str]:
+    """The endpoints answered with 200 along every chain of links from ``start``;
+    ``on_page(url, response)`` sees each of those pages."""
     adapter = app.url_map.bind("localhost")
     reached: set[str] = set()
     asked: dict[str, int] = {}
@@ -62,6 +63,8 @@ def crawl(app, client, start: str = "/") -> set[str]:
         targets = [response.location] if response.location else []
         if response.status_code == 200:
             reached.add(endpoint)
+            if on_page is not None:
+                on_page(url, response)
             if response.mimetype == "text/html":
                 targets += _HREF.findall(response.get_data(as_text=True))
         response.close()
