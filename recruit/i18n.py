@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import flask_babel
 from babel import Locale
+from babel.dates import format_date as babel_format_date
+from babel.dates import format_time as babel_format_time
+from babel.dates import get_timezone_location
 from babel.numbers import format_currency as babel_format_currency
 from babel.numbers import get_decimal_symbol
 from flask import current_app, has_request_context, request, session
 from flask_babel import Babel, get_locale
 from flask_login import current_user
+
+from recruit.clock import end_of_day
 
 babel = Babel()
 _LETTER_THEN_DIGIT = re.compile(r"([^\W\d_])(\d)")
@@ -96,6 +103,49 @@ def company_address(language: str | None = None) -> str:
             or config["COMPANY_ADDRESS"])
 
 
+def _zone(zone: str | None) -> ZoneInfo:
+    return ZoneInfo(zone or current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+
+def format_day(value: date | datetime, zone: str | None = None) -> str:
+    """A day, the one way the reader's language writes it (31 December 2026, 31 декабря
+    2026 г.); a moment is first seen in ``zone`` (the site's zone when not given)."""
+    if isinstance(value, datetime):
+        value = value.astimezone(_zone(zone)).date()
+    return babel_format_date(value, format="long", locale=current_language())
+
+
+def zone_label(zone: str | None = None, *, at: datetime | None = None) -> str:
+    """A time zone as a reader recognises it: its city and offset (Москва, GMT+03:00)."""
+    tz = _zone(zone)
+    moment = (at or datetime.now(UTC)).astimezone(tz)
+    language = current_language()
+    city = get_timezone_location(tz, locale=language, return_city=True)
+    offset = babel_format_time(moment, "ZZZZ", tzinfo=tz, locale=language)
+    return f"{city}, {offset}"
+
+
+def format_moment(value: datetime, zone: str | None = None) -> str:
+    """A moment with its time zone, so a deadline is never ambiguous:
+    31 December 2026, 11:59 PM (Moscow, GMT+03:00)."""
+    language = current_language()
+    tz = _zone(zone)
+    day = babel_format_date(value.astimezone(tz).date(), format="long", locale=language)
+    clock = babel_format_time(value, format="short", tzinfo=tz, locale=language)
+    return f"{day}, {clock} ({zone_label(zone, at=value)})"
+
+
+def format_last_day(day: date, zone: str | None = None) -> str:
+    """A date given as a deadline, which lasts to the end of that day in ``zone``."""
+    return format_moment(end_of_day(day, zone=zone or current_app.config[
+        "BABEL_DEFAULT_TIMEZONE"]), zone)
+
+
+def format_clock(value: datetime, zone: str | None = None) -> str:
+    """The time of day only (23:59, 11:59 PM), for "saved at" notes that are not deadlines."""
+    return babel_format_time(value, format="short", tzinfo=_zone(zone), locale=current_language())
+
+
 def format_count(value: float) -> str:
     """A count in the reader's language (1,200 or 1 200)."""
     return flask_babel.format_decimal(value)
@@ -117,4 +167,7 @@ def init_app(app) -> None:
     )
     app.jinja_env.globals.update(current_language=current_language, format_score=format_score,
                                  score_formatter=score_formatter, format_money=format_money,
-                                 company_name=company_name, company_address=company_address)
+                                 company_name=company_name, company_address=company_address,
+                                 format_day=format_day, format_moment=format_moment,
+                                 format_last_day=format_last_day, format_clock=format_clock,
+                                 zone_label=zone_label)

@@ -31,7 +31,7 @@ from recruit.db import utcnow
 from recruit.domain import funnel, matching, review_stats, scoring
 from recruit.domain.decisions import criterion_titles
 from recruit.domain.offers import localised_conditions
-from recruit.i18n import company_address, company_name, format_money
+from recruit.i18n import company_address, company_name, format_last_day, format_money
 from recruit.labels import cutoff_reason, period_label, work_format_label
 from recruit.models import (
     Answer,
@@ -93,13 +93,14 @@ class _Fmt:
         """A count or chart axis value in the locale's style (1,200 or 1 200; 1.5 or 1,5)."""
         return babel_format_decimal(value, locale=self.locale)
 
-    def date(self, value: date | datetime | None) -> str:
-        """A long date (3 March 2025, 3 марта 2025 г.), datetimes seen in the company's zone."""
+    def date(self, value: date | datetime | None, zone: str | None = None) -> str:
+        """A long date (3 March 2025, 3 марта 2025 г.), a moment seen in ``zone`` (a
+        campaign's) or the company's."""
         if value is None:
             return ""
         if isinstance(value, datetime):
-            zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-            value = value.astimezone(zone).date()
+            zone_info = ZoneInfo(zone or current_app.config["BABEL_DEFAULT_TIMEZONE"])
+            value = value.astimezone(zone_info).date()
         return babel_format_date(value, format="long", locale=self.locale)
 
 
@@ -259,8 +260,10 @@ def offer_letter_context(db: Session, *, offer: Offer, locale: str, named: bool 
     locale = document_locale(locale)
     fmt = _Fmt(locale)
     role = db.get(JobRole, offer.job_role_id)
-    user_id, code = db.execute(select(Candidacy.user_id, Candidacy.code)
-                               .where(Candidacy.id == offer.candidacy_id)).one()
+    user_id, code, zone = db.execute(
+        select(Candidacy.user_id, Candidacy.code, Campaign.time_zone)
+        .join(Campaign, Campaign.id == Candidacy.campaign_id)
+        .where(Candidacy.id == offer.candidacy_id)).one()
     identity = (vault.open_identity_of(db, user_id=user_id)
                 if named and user_id is not None else None)
     with force_locale(locale):
@@ -281,7 +284,8 @@ def offer_letter_context(db: Session, *, offer: Offer, locale: str, named: bool 
             "start_date": fmt.date(offer.start_date),
             "work_format": work_format_label(offer.work_format),
             "conditions": _conditions(offer, role, locale),
-            "expires_on": fmt.date(offer.expires_on),
+            # A deadline: the end of that day in the campaign's zone, and the zone says so.
+            "expires_on": format_last_day(offer.expires_on, zone),
             "accept_url": _accept_url(offer.id),
             "signatory_title": _("Head of Recruitment"),
         }
@@ -668,7 +672,8 @@ def campaign_report_context(db: Session, *, campaign: Campaign, locale: str) -> 
             "campaign_title": campaign.title(locale),
             "campaign_key": campaign.key,
             "generated_on": fmt.date(utcnow()),
-            "period": f"{fmt.date(campaign.opens_at)} – {fmt.date(campaign.closes_at)}",
+            "period": f"{fmt.date(campaign.opens_at, campaign.time_zone)} – "
+                      f"{fmt.date(campaign.closes_at, campaign.time_zone)}",
             "funnel_svg": charts.funnel_chart(
                 steps=steps, title=_("From registration to hire"),
                 empty_label=_("No data"), value_format=fmt.number),

@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime, time
+from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from babel.core import get_global
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -15,10 +25,10 @@ from wtforms import DateField, IntegerField, SelectField, StringField, SubmitFie
 from wtforms.validators import DataRequired, Optional, Regexp, ValidationError
 from wtforms.validators import NumberRange as Range
 
-from recruit import access
+from recruit import access, clock
 from recruit.db import get_db, utcnow
 from recruit.domain import eligibility, funnel, notify, tracks
-from recruit.i18n import current_language, format_count
+from recruit.i18n import current_language, format_count, zone_label
 from recruit.models import (
     Answer,
     Campaign,
@@ -82,6 +92,22 @@ def track(version_id: int):
                            criteria=tracks.criterion_titles(db))
 
 
+# The zones of the countries the shipped tracks take applicants from (Russia and the other
+# EAEU states), from the CLDR's zone-to-country table.
+_ZONE_COUNTRIES = ("RU", "AM", "BY", "KZ", "KG")
+
+
+def _zone_choices() -> list[tuple[str, str]]:
+    """Time zones to choose from, by city and offset, west to east; the site's zone first."""
+    default = current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    zones = {zone for zone, country in get_global("zone_territories").items()
+             if country in _ZONE_COUNTRIES} | {default}
+    now = utcnow()
+    ordered = sorted(zones, key=lambda z: (z != default, now.astimezone(ZoneInfo(z)).utcoffset(),
+                                           zone_label(z, at=now)))
+    return [(zone, zone_label(zone, at=now)) for zone in ordered]
+
+
 def _track_choices() -> list[tuple[str, str]]:
     """Each loaded track by its title in the reader's language (newest version's title)."""
     lang = current_language()
@@ -102,6 +128,7 @@ class CampaignForm(Form):
                            message=_l("Use lowercase Latin letters, digits and hyphens."))])
     opens = DateField(_l("Opens on"), validators=[DataRequired()])
     closes = DateField(_l("Closes on"), validators=[DataRequired()])
+    time_zone = SelectField(_l("Time zone"), validators=[DataRequired()])
     capacity = IntegerField(_l("Capacity (offers at most)"),
                             validators=[Optional(), Range(min=1, message=_l("At least 1."))])
     submit = SubmitField(_l("Create campaign"))
@@ -117,16 +144,21 @@ class CampaignForm(Form):
 def campaign_new():
     """Create a campaign from the newest version of a track."""
     # The alternate-roles page links here with the track of a role no open campaign hires for.
-    form = CampaignForm(track=request.args.get("track"))
+    form = CampaignForm(track=request.args.get("track"),
+                        time_zone=current_app.config["BABEL_DEFAULT_TIMEZONE"])
     form.track.choices = _track_choices()
+    form.time_zone.choices = _zone_choices()
     if form.validate_on_submit():
         db = get_db()
+        zone = form.time_zone.data
         try:
+            # A date means the whole day in the campaign's zone: open from its first minute,
+            # closing at the end of the last day.
             campaign = tracks.create_campaign(
                 db, track_key=form.track.data, key=form.key.data or None,
-                opens_at=datetime.combine(form.opens.data, time(), tzinfo=UTC),
-                closes_at=datetime.combine(form.closes.data, time(23, 59), tzinfo=UTC),
-                capacity=form.capacity.data)
+                opens_at=clock.start_of_day(form.opens.data, zone=zone),
+                closes_at=clock.end_of_day(form.closes.data, zone=zone),
+                capacity=form.capacity.data, time_zone=zone)
         except tracks.CampaignError as exc:
             form.key.errors.append(str(exc))
         else:

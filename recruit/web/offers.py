@@ -141,7 +141,7 @@ def offer_new(campaign_id: int, code: str):
     if wanted not in roles:
         wanted = campaign.job_role.key if campaign.job_role else next(iter(roles))
     role = roles[wanted]
-    today = offers.today(utcnow())
+    today = offers.today(utcnow(), zone=campaign.time_zone)
     form = OfferForm(data=None if request.method == "POST" else {
         "role": role.key, "salary": role.salary_min, "work_format": role.work_format,
         "start_date": today + timedelta(days=14), "expires_on": today + timedelta(days=7),
@@ -199,6 +199,7 @@ def _applicant_view(offer: Offer) -> dict:
     role = offer.job_role
     campaign = offer.candidacy.campaign
     return {"id": offer.id, "role": _role_title(role), "campaign": campaign.title(lang),
+            "zone": campaign.time_zone,
             "salary": offer.salary, "currency": offer.currency, "period": offer.period,
             "start_date": offer.start_date, "work_format": offer.work_format,
             "conditions": offers.localised_conditions(offer.conditions, lang),

@@ -134,7 +134,32 @@ def test_campaign_create_explains_bad_dates(fresh_app):
                                  "next monday", "--closes", "2027-02-10"],
                            obj=_script_info(fresh_app))
     assert result.exit_code != 0
-    assert "is not a date like 2026-12-01" in result.output
+    assert "is not a day like 2026-12-01" in result.output
+
+
+def test_campaign_dates_on_the_command_line_mean_whole_days_in_its_zone(fresh_app):
+    from datetime import UTC, datetime
+
+    from recruit.db import get_db
+    from recruit.models import Campaign
+
+    runner = CliRunner()
+    with fresh_app.app_context():
+        from recruit.domain import tracks
+
+        tracks.load_shipped(get_db())
+        get_db().commit()
+    result = runner.invoke(cli, ["campaign", "create", "--track", "support-agent", "--opens",
+                                 "2027-12-01", "--closes", "2027-12-31", "--key", "winter",
+                                 "--time-zone", "Asia/Yekaterinburg"],
+                           obj=_script_info(fresh_app))
+    assert result.exit_code == 0, result.output
+    with fresh_app.app_context():
+        campaign = get_db().query(Campaign).filter_by(key="winter").one()
+        stored = (campaign.time_zone, campaign.opens_at, campaign.closes_at)
+    # Yekaterinburg is UTC+5: the first minute of 1 December and the last of 31 December.
+    assert stored == ("Asia/Yekaterinburg", datetime(2027, 11, 30, 19, 0, tzinfo=UTC),
+                      datetime(2027, 12, 31, 18, 59, 59, tzinfo=UTC))
 
 
 def test_unconfigured_instance_gets_a_clear_message_not_a_traceback(tmp_path):

@@ -16,9 +16,9 @@ from tests.web.test_reachability import crawl
 from tests.world import ROLES, build_world
 
 # Text that is Latin on purpose: e-mail addresses and links, codes, keys and file names (in
-# <code>), file types on download buttons, key caps in keyboard hints, reviewer labels in
-# reading order, offer references.
-ALLOWED = {"PDF", "CSV", "eml", "RUB", "Ctrl", "Enter", "Tab", "Esc"}
+# <code>), file types on download buttons, key caps in keyboard hints, GMT in time zones (as
+# the CLDR writes them in Russian too), reviewer labels in reading order, offer references.
+ALLOWED = {"PDF", "CSV", "eml", "RUB", "Ctrl", "Enter", "Tab", "Esc", "GMT"}
 # Left out: scripts, codes and tokens, keyboard keys, and what is marked as English on
 # purpose (the switch to English).
 _HIDDEN = re.compile(r"<(script|style|code|kbd|title)\b.*?</\1>"
