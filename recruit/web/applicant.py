@@ -469,6 +469,13 @@ def waitlist_leave():
 
 # -- status ------------------------------------------------------------------------------------
 
+def _may_withdraw(candidacy: Candidacy) -> bool:
+    # Someone who did not pass has nothing left to withdraw from: the wave ended for them
+    # (an offer of another role, should one come, is declined on its own page).
+    return (candidacy.state != State.NOT_PASSED
+            and (State(candidacy.state), Event.WITHDRAW) in TRANSITIONS)
+
+
 @bp.route("/candidacies/<int:candidacy_id>")
 @access.guard(access.is_applicant)
 def candidacy(candidacy_id: int):
@@ -480,7 +487,7 @@ def candidacy(candidacy_id: int):
     stages = {s.id: s for s in candidacy.campaign.stages}
     offer_links = {s.extra["offer_id"]: _offer_link(s.extra["offer_id"])
                    for s in steps if s.kind == "offer"}
-    can_withdraw = (State(candidacy.state), Event.WITHDRAW) in TRANSITIONS
+    can_withdraw = _may_withdraw(candidacy)
     return render_template("applicant/candidacy.html", candidacy=candidacy, steps=steps,
                            stages=stages, offer_links=offer_links, can_withdraw=can_withdraw,
                            now=now)
@@ -680,7 +687,7 @@ def withdraw(candidacy_id: int):
     db, now = get_db(), clock.now()
     candidacy = _own_candidacy(candidacy_id)
     back = url_for("applicant.candidacy", candidacy_id=candidacy.id)
-    if (State(candidacy.state), Event.WITHDRAW) not in TRANSITIONS:
+    if not _may_withdraw(candidacy):
         flash(_("This application has ended and cannot be withdrawn."), "info")
         return redirect(back)
     form = ConfirmForm()

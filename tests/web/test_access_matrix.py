@@ -34,6 +34,7 @@ EXPECTED: dict[str, dict[str, int]] = {
     "main.index": everyone(302, anonymous=200),
     "main.set_language": everyone(302),
     "main.healthz": everyone(200),
+    "main.favicon": everyone(301),
     "auth.register": everyone(302, anonymous=200),
     "auth.confirm": everyone(302),
     "auth.resend_confirmation": only("applicant", ok=302),

@@ -61,6 +61,44 @@ def test_demo_applicants_have_submitted_stage_one_and_signed_names_are_redacted(
         assert all(a.text.split()[-1] not in a.redacted_text for a in signed)
 
 
+def test_demo_answers_are_real_varied_and_within_each_tasks_limits(fresh_app):
+    from recruit.domain.applications import word_count
+    from recruit.models import Answer, Task
+
+    run(fresh_app, "demo", "load")
+    with fresh_app.app_context():
+        rows = get_db().execute(sa.select(Answer.text, Task.key, Task.min_words,
+                                          Task.max_words).join(Task)).all()
+    by_task: dict[str, list[str]] = {}
+    for text, key, low, high in rows:
+        assert low <= word_count(text) <= (high or 10**6), (key, word_count(text))
+        by_task.setdefault(key, []).append(text)
+    assert len(by_task) == 3
+    for key, texts in by_task.items():
+        assert len(set(texts)) == len(texts) == 8, f"every applicant writes their own {key}"
+    # Each task gets answers about that task, not shuffled sentences shared between tasks.
+    assert all("гус" in text.lower() or "динозавр" in text.lower()
+               for text in by_task["dinosaur-or-geese"])
+    assert all("язык" in text.lower() for text in by_task["language"])
+    assert not set(" ".join(by_task["language"]).split(". ")) & set(
+        " ".join(by_task["caps-lock"]).split(". "))
+
+
+def test_the_demo_funnel_has_people_who_were_not_eligible(fresh_app):
+    from recruit.domain import funnel
+    from recruit.models import EligibilityCheck
+
+    run(fresh_app, "demo", "load")
+    with fresh_app.app_context():
+        db = get_db()
+        campaign = db.scalars(sa.select(Campaign)).one()
+        numbers = funnel.campaign_funnel(db, campaign=campaign)
+        reasons = sorted(r for rs in db.scalars(sa.select(EligibilityCheck.reasons)
+                                                .where(~EligibilityCheck.passed)) for r in rs)
+    assert (numbers.registered, numbers.eligible, numbers.applied) == (10, 8, 8)
+    assert reasons == ["citizenship", "too_young"]
+
+
 def test_users_create_and_custodian_handover_is_audited(fresh_app):
     result = run(fresh_app, "users", "create", "--email", "Anna@Example.org", "--role",
                  "coordinator", "--custodian")
