@@ -26,7 +26,7 @@ from recruit.models import (
     Submission,
 )
 from tests.conftest import app_config
-from tests.e2e.conftest import CHROMIUM_ARGS, PHONE, LiveServer
+from tests.e2e.conftest import PHONE, LiveServer
 from tests.factories import PASSWORD, make_user
 from tests.report_world import build_report_world
 
@@ -132,20 +132,6 @@ def phone_server(new_database, tmp_path_factory):
     app.extensions["recruit.engine"].dispose()
 
 
-@pytest.fixture(scope="module")
-def phone_browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    from pathlib import Path
-
-    if not Path("/usr/bin/chromium").exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium",
-                                              headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
 def _overflowing_pages(server, browser, email: str | None,
                        seeds: list[str]) -> tuple[dict[str, str], set[str]]:
     from playwright.sync_api import Error as PlaywrightError
@@ -199,10 +185,10 @@ def _overflowing_pages(server, browser, email: str | None,
 
 @pytest.mark.parametrize("role", ["anonymous", "applicant", "writer", "newcomer", "reviewer",
                                   "coordinator", "custodian"])
-def test_no_page_scrolls_sideways_on_a_phone(phone_server, phone_browser, role):
+def test_no_page_scrolls_sideways_on_a_phone(phone_server, browser, role):
     server, visitors = phone_server
     email, seeds = visitors[role]
-    wide, visited = _overflowing_pages(server, phone_browser, email, seeds)
+    wide, visited = _overflowing_pages(server, browser, email, seeds)
     assert visited >= SEEN[role], "the crawl must reach these pages"
     assert wide == {}, "pages wider than 390 px:\n" + "\n".join(
         f"{url}: {why}" for url, why in wide.items())
