@@ -16,6 +16,8 @@ from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from recruit.domain.redaction import localise_markers
+
 STATES = {
     "applied": _l("applied"), "in_stage": _l("taking a stage"),
     "submitted": _l("awaiting decision"), "on_hold": _l("on hold"), "advanced": _l("advanced"),
@@ -54,13 +56,18 @@ AUDIT_DETAILS = {
     "out": _l("folder"), "spans": _l("redactions"), "from": _l("from account"),
     "to": _l("to account"), "at": _l("at"), "erased": _l("erased"),
 }
+# What stands where redaction hid something, in the reviewers' copy of an answer.
+REDACTED = {
+    "email": _l("[e-mail hidden]"), "phone": _l("[phone hidden]"), "link": _l("[link hidden]"),
+    "handle": _l("[username hidden]"), "name": _l("[name hidden]"), "city": _l("[city hidden]"),
+}
 TRACK_KINDS = {"track": _l("test track"), "job-roles": _l("job roles"),
                "question-bank": _l("interview questions")}
 
 _TABLES: dict[str, Mapping] = {
     "states": STATES, "outcomes": OUTCOMES, "offer_statuses": OFFER_STATUSES,
     "work_formats": WORK_FORMATS, "periods": PERIODS, "audit_actions": AUDIT_ACTIONS,
-    "audit_details": AUDIT_DETAILS, "track_kinds": TRACK_KINDS,
+    "audit_details": AUDIT_DETAILS, "track_kinds": TRACK_KINDS, "redacted": REDACTED,
 }
 
 
@@ -114,6 +121,12 @@ def audit_action_label(action: str) -> str:
 def track_kind_label(kind: str) -> str:
     """What kind of questionnaire a file is, in the reader's language."""
     return _label("track_kinds", kind)
+
+
+def redacted_text(text: str) -> str:
+    """A redacted answer as plain text, each hidden stretch named in the reader's language."""
+    words = table("redacted")
+    return localise_markers(text, label=lambda kind: words.get(kind, "[…]"))
 
 
 def cutoff_reason(reason: str) -> str:

@@ -183,10 +183,10 @@ def _stacked_funnel(*, steps: Sequence[tuple[str, int]], title: str, width: int,
     for row, (label, count) in enumerate(steps):
         top = _TITLE_HEIGHT + row * row_height
         share = f"{value_format(round(100 * count / first))}%" if first > 0 else "—"
-        body.append(_text(0, top + 13, _fit(label, width - value_width), size=11, full=label))
-        body.append(_text(width - 44, top + 13, value_format(count), anchor="end", size=11,
+        body.append(_text(0, top + 13, _fit(label, width - value_width), size=12, full=label))
+        body.append(_text(width - 44, top + 13, value_format(count), anchor="end", size=12,
                           weight="bold"))
-        body.append(_text(width, top + 13, share, anchor="end", size=11, fill=MUTED))
+        body.append(_text(width, top + 13, share, anchor="end", size=12, fill=MUTED))
         bar = max(width * max(count, 0) / peak, 1.5)
         body.append(
             f'<rect class="bar" x="0" y="{_num(top + 18)}" width="{bar:.2f}" height="12" '

@@ -32,7 +32,7 @@ from recruit.domain import funnel, matching, review_stats, scoring
 from recruit.domain.decisions import criterion_titles
 from recruit.domain.offers import localised_conditions
 from recruit.i18n import company_address, company_name, format_last_day, format_money
-from recruit.labels import cutoff_reason, period_label, work_format_label
+from recruit.labels import cutoff_reason, period_label, redacted_text, work_format_label
 from recruit.models import (
     Answer,
     Campaign,
@@ -337,7 +337,7 @@ def dossier_context(db: Session, *, candidacy: Candidacy, locale: str) -> dict:
             .where(Submission.candidacy_id == candidacy.id)
         ):
             criterion_values[review_id].append((criterion_id, value))
-        answers = {task_id: text if status == "released" else None
+        answers = {task_id: redacted_text(text or "") if status == "released" else None
                    for task_id, text, status in db.execute(
                        select(Answer.task_id, Answer.redacted_text, Answer.check_status)
                        .join(Submission, Submission.id == Answer.submission_id)

@@ -9,6 +9,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from recruit import access
 from recruit import labels as shared_labels
+from recruit.domain.redaction import split_markers
 from recruit.errors import render_error
 
 csrf = CSRFProtect()
@@ -59,7 +60,7 @@ def init_app(app) -> None:
         period_text=shared_labels.period_label,
         audit_action_text=shared_labels.audit_action_label,
         track_kind_text=shared_labels.track_kind_label,
-        cutoff_reason_text=shared_labels.cutoff_reason)
+        cutoff_reason_text=shared_labels.cutoff_reason, redacted_parts=split_markers)
 
     @app.context_processor
     def _inject():

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import exists, select
 
-from recruit import access
+from recruit import access, labels
 from recruit.db import get_db, utcnow
 from recruit.domain import assignment
 from recruit.domain.redaction import split_markers
@@ -20,14 +20,8 @@ from recruit.models import Campaign, CampaignReviewer, Stage, Task
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
-REDACTED_LABEL = {
-    "email": _l("[e-mail hidden]"),
-    "phone": _l("[phone hidden]"),
-    "link": _l("[link hidden]"),
-    "handle": _l("[username hidden]"),
-    "name": _l("[name hidden]"),
-    "city": _l("[city hidden]"),
-}
+# The words for what redaction hid are shared with the coordinators' pages and PDFs.
+REDACTED_LABEL = labels.REDACTED
 
 _ERRORS = {
     "custodian": _l("The custodian knows who the candidates are and can never review."),

@@ -91,15 +91,15 @@ def test_dossier_shows_each_answer_as_reviewers_read_it_and_never_the_original(d
                                 Submission.stage_id == world.campaign.stages[0].id)
                          .order_by(Answer.task_id)).all()
     answers[0].text = "Я Мария, пишу из Вологды."
-    answers[0].redacted_text = "Я [имя], пишу из [город]."
+    answers[0].redacted_text = "Я ⟦name⟧, пишу из ⟦city⟧."
     answers[1].check_status = "pending"
     db.flush()
     context = data.dossier_context(db, candidacy=world.maria_candidacy, locale="ru")
     first, second, _third = context["stages"][0]["tasks"]
-    assert first["answer"] == "Я [имя], пишу из [город]."
+    assert first["answer"] == "Я [имя скрыто], пишу из [город скрыт]."
     assert second["answer"] is None and second["submitted"]
     html = documents.dossier(db, candidacy=world.maria_candidacy, locale="ru").html
-    assert "Я [имя], пишу из [город]." in html and "Вологды" not in html
+    assert "Я [имя скрыто], пишу из [город скрыт]." in html and "Вологды" not in html
     assert "The custodian has not checked" not in html
     assert "Хранитель данных ещё не проверил этот ответ" in html
 

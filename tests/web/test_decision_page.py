@@ -21,7 +21,7 @@ def world(db):
                                 Submission.stage_id == stage.id)
                          .order_by(Answer.task_id)).all()
     answers[0].text = "Меня зовут Мария Иванова, я люблю русский язык."
-    answers[0].redacted_text = "Меня зовут [имя], я люблю русский язык."
+    answers[0].redacted_text = "Меня зовут ⟦name⟧, я люблю русский язык."
     answers[1].text = answers[1].redacted_text = "Уважаемый пользователь, ваша страница цела."
     answers[2].text = answers[2].redacted_text = "Гуси, конечно. Их хотя бы видно издалека."
     answers[2].check_status = "pending"
@@ -42,7 +42,8 @@ def _page(client, world, lang="en") -> str:
 
 def test_the_decision_page_shows_each_released_answer_as_reviewers_read_it(client, world):
     page = _page(client, world)
-    assert "Меня зовут [имя], я люблю русский язык." in page
+    assert 'Меня зовут <mark class="redacted">[name hidden]</mark>, я люблю русский язык.' in page
+    assert "⟦" not in page
     assert "Уважаемый пользователь, ваша страница цела." in page
     assert "Мария" not in page and "Иванова" not in page
 
