@@ -56,6 +56,12 @@ AUDIT_DETAILS = {
     "out": _l("folder"), "spans": _l("redactions"), "from": _l("from account"),
     "to": _l("to account"), "at": _l("at"), "erased": _l("erased"),
 }
+# What an audit event is about: "kind:reference" or a kind alone.
+AUDIT_SUBJECTS = {
+    "answer": _l("answer"), "answers": _l("answers"), "user": _l("account"),
+    "candidacy": _l("candidacy"), "offer": _l("offer"), "campaign": _l("campaign"),
+    "hires": _l("hires list"), "outbox": _l("outbox"), "identities": _l("identities"),
+}
 # What stands where redaction hid something, in the reviewers' copy of an answer.
 REDACTED = {
     "email": _l("[e-mail hidden]"), "phone": _l("[phone hidden]"), "link": _l("[link hidden]"),
@@ -67,7 +73,8 @@ TRACK_KINDS = {"track": _l("test track"), "job-roles": _l("job roles"),
 _TABLES: dict[str, Mapping] = {
     "states": STATES, "outcomes": OUTCOMES, "offer_statuses": OFFER_STATUSES,
     "work_formats": WORK_FORMATS, "periods": PERIODS, "audit_actions": AUDIT_ACTIONS,
-    "audit_details": AUDIT_DETAILS, "track_kinds": TRACK_KINDS, "redacted": REDACTED,
+    "audit_details": AUDIT_DETAILS, "audit_subjects": AUDIT_SUBJECTS,
+    "track_kinds": TRACK_KINDS, "redacted": REDACTED,
 }
 
 
@@ -116,6 +123,14 @@ def period_label(key: str) -> str:
 def audit_action_label(action: str) -> str:
     """What an audit event records, in the reader's language."""
     return _label("audit_actions", action)
+
+
+def audit_subject(subject: str) -> tuple[str, str]:
+    """An audit event's subject as (what, reference): ("account", "1") for "user:1"; a
+    subject of a kind without a label stays whole as the reference."""
+    kind, _colon, reference = (subject or "").partition(":")
+    words = table("audit_subjects")
+    return (words[kind], reference) if kind in words else ("", subject)
 
 
 def track_kind_label(kind: str) -> str:

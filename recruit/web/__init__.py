@@ -59,6 +59,7 @@ def init_app(app) -> None:
         work_format_text=shared_labels.work_format_label,
         period_text=shared_labels.period_label,
         audit_action_text=shared_labels.audit_action_label,
+        audit_subject=shared_labels.audit_subject,
         track_kind_text=shared_labels.track_kind_label,
         cutoff_reason_text=shared_labels.cutoff_reason, redacted_parts=split_markers)
 

@@ -114,6 +114,7 @@ def test_the_audit_log_names_actions_in_words(client, world):
     client.login(world.users["custodian"])
     page = client.get("/custody/audit").get_data(as_text=True)
     assert "Полномочия хранителя переданы" in page and "custodian.handover" not in page
+    assert "учётная запись <code>" in page and "user:" not in page
 
 
 def test_a_cut_off_reason_reads_as_words_in_the_dossier(app, db, world):
