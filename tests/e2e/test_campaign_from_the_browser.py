@@ -13,14 +13,11 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from recruit import create_app
-from recruit.db import make_engine, utcnow
+from recruit.db import utcnow
 from recruit.domain import applications, tracks
-from recruit.migrate import upgrade
 from recruit.models import Candidacy, Role
 from recruit.vault import store_identity
-from tests.conftest import app_config
-from tests.e2e.conftest import DESKTOP, LiveServer
+from tests.e2e.conftest import DESKTOP, serving
 from tests.factories import PASSWORD, make_user
 
 pytestmark = pytest.mark.e2e
@@ -30,16 +27,8 @@ ANSWER = " ".join(["Я спокойно объясню правило и ска�
 
 @pytest.fixture
 def demo_server(new_database, tmp_path):
-    url = new_database()
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    app = create_app(app_config(url, tmp_path, DEMO=True))
-    server = LiveServer(app)
-    server.start()
-    yield server
-    server.stop()
-    app.extensions["recruit.engine"].dispose()
+    with serving(new_database, tmp_path, DEMO=True) as server:
+        yield server
 
 
 def _world(db) -> dict:

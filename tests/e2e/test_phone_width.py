@@ -14,9 +14,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
-from recruit import create_app
-from recruit.db import make_engine, utcnow
-from recruit.migrate import upgrade
+from recruit.db import utcnow
 from recruit.models import (
     Answer,
     Candidacy,
@@ -25,8 +23,7 @@ from recruit.models import (
     Role,
     Submission,
 )
-from tests.conftest import app_config
-from tests.e2e.conftest import PHONE, LiveServer
+from tests.e2e.conftest import PHONE, serving
 from tests.factories import PASSWORD, make_user
 from tests.report_world import build_report_world
 
@@ -119,17 +116,8 @@ def _build(db) -> dict:
 
 @pytest.fixture(scope="module")
 def phone_server(new_database, tmp_path_factory):
-    url = new_database()
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    app = create_app(app_config(url, tmp_path_factory.mktemp("phone"), DEMO=True))
-    server = LiveServer(app)
-    visitors = server.run(_build)
-    server.start()
-    yield server, visitors
-    server.stop()
-    app.extensions["recruit.engine"].dispose()
+    with serving(new_database, tmp_path_factory.mktemp("phone"), DEMO=True) as server:
+        yield server, server.run(_build)
 
 
 def _overflowing_pages(server, browser, email: str | None,
