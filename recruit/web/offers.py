@@ -91,6 +91,7 @@ def _offer_row(offer: Offer, code: str, role: JobRole) -> dict:
 
 
 @bp.route("/coordinate/campaigns/<int:campaign_id>/offers")
+@writes  # an offer past its day lapses when it is looked at
 @access.guard(access.may_manage_campaigns)
 def campaign_offers(campaign_id: int):
     """A campaign's offers and capacity, and the candidacies that passed and await one."""
@@ -208,6 +209,7 @@ def _applicant_view(offer: Offer) -> dict:
 
 
 @bp.route("/me/offers")
+@writes  # an offer past its day lapses when it is looked at
 @access.guard(access.is_applicant)
 def my_offers():
     """The applicant's offers, open ones first."""
@@ -222,6 +224,7 @@ def my_offers():
 
 
 @bp.route("/me/offers/<int:offer_id>")
+@writes  # an offer past its day lapses when it is looked at
 @access.guard(access.is_applicant)
 def show(offer_id: int):
     """One offer and the way to accept or decline it."""
@@ -248,6 +251,7 @@ def _answer(offer_id: int, *, accept: bool):
 
 
 @bp.route("/me/offers/<int:offer_id>/accept", methods=["GET", "POST"])
+@writes  # an offer past its day lapses when it is looked at
 @access.guard(access.is_applicant)
 def accept(offer_id: int):
     """Confirm, then accept the offer."""
@@ -255,6 +259,7 @@ def accept(offer_id: int):
 
 
 @bp.route("/me/offers/<int:offer_id>/decline", methods=["GET", "POST"])
+@writes  # an offer past its day lapses when it is looked at
 @access.guard(access.is_applicant)
 def decline(offer_id: int):
     """Confirm, then decline the offer."""

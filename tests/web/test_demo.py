@@ -83,3 +83,39 @@ def test_outside_the_demo_the_outbox_page_does_not_exist(app, client, db):
 def test_the_custodians_desk_links_to_the_outbox_in_the_demo(demo, client, db):
     client.login(make_user(db, role=Role.COORDINATOR, custodian=True))
     assert b'href="/demo/outbox"' in client.get("/custody/").data
+
+
+def test_a_get_that_writes_takes_the_write_lock_up_front(fresh_app, db_kind, monkeypatch):
+    """SQLite cannot upgrade a read to a write once another writer committed: a GET view that
+    records an audit event must begin as a writer does."""
+    if db_kind != "sqlite":
+        pytest.skip("PostgreSQL has no write lock to take up front")
+    from sqlalchemy import event
+
+    from recruit.db import get_db
+    from tests.conftest import Client
+
+    monkeypatch.setitem(fresh_app.config, "DEMO", True)
+    with fresh_app.app_context():
+        custodian = make_user(get_db(), role=Role.COORDINATOR, custodian=True)
+        get_db().commit()
+    statements: list[str] = []
+    engine = fresh_app.extensions["recruit.engine"]
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        with fresh_app.app_context():
+            client = Client(fresh_app)
+            client.login(custodian)
+            assert client.get("/demo/outbox").status_code == 200
+            outbox = [s for s in statements if s.startswith("BEGIN")]
+            statements.clear()
+            assert client.get("/coordinate/").status_code == 200
+            home = [s for s in statements if s.startswith("BEGIN")]
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert outbox and set(outbox) == {"BEGIN IMMEDIATE"}
+    assert home and set(home) == {"BEGIN"}
