@@ -92,16 +92,15 @@ def track(version_id: int):
                            criteria=tracks.criterion_titles(db))
 
 
-# The zones of the countries the shipped tracks take applicants from (Russia and the other
-# EAEU states), from the CLDR's zone-to-country table.
-_ZONE_COUNTRIES = ("RU", "AM", "BY", "KZ", "KG")
-
-
 def _zone_choices() -> list[tuple[str, str]]:
-    """Time zones to choose from, by city and offset, west to east; the site's zone first."""
+    """Time zones to choose from, by city and offset, west to east; the site's zone first.
+
+    They are the zones of the countries campaigns take applicants from (Russia and the other
+    EAEU states), from the CLDR's zone-to-country table.
+    """
     default = current_app.config["BABEL_DEFAULT_TIMEZONE"]
     zones = {zone for zone, country in get_global("zone_territories").items()
-             if country in _ZONE_COUNTRIES} | {default}
+             if country in eligibility.EAEU_CITIZENSHIPS} | {default}
     now = utcnow()
     ordered = sorted(zones, key=lambda z: (z != default, now.astimezone(ZoneInfo(z)).utcoffset(),
                                            zone_label(z, at=now)))
