@@ -23,6 +23,8 @@ $(MO): $(PO) $(STAMP)
 
 translations: $(MO)
 
+# The demo delivers mail itself and shows it to the custodian (README: "The demo").
+run: export RECRUIT_DEMO := true
 run: $(STAMP) $(MO)
 	$(BIN)/recruit instance init
 	$(BIN)/recruit db upgrade

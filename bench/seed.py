@@ -245,7 +245,7 @@ class _Scores:
     """Every review's numbers, drawn up front so normalisation sees the whole stage."""
 
     reviewers: np.ndarray  # (answers, 2) reviewer index
-    values: np.ndarray  # (answers, 2, 4) criterion values (unused tail is 0)
+    values: np.ndarray  # (answers, 2, criteria of the widest rubric), unused tail 0
     raw: np.ndarray  # (answers, 2)
     normalised: np.ndarray  # (answers, 2)
 
@@ -257,14 +257,15 @@ def _draw_scores(n_answers: int, reviewed: np.ndarray, weights: list[list[float]
     first = rng.integers(0, REVIEWERS, size=n_answers)
     second = (first + rng.integers(1, REVIEWERS, size=n_answers)) % REVIEWERS
     reviewers = np.stack([first, second], axis=1)
-    noise = rng.normal(0.0, 0.6, size=(n_answers, 2, 4))
+    widest = max(len(w) for w in weights)
+    noise = rng.normal(0.0, 0.6, size=(n_answers, 2, widest))
     values = np.clip(np.rint(quality[:, None, None] + harshness[reviewers][:, :, None] + noise),
                      1, 5).astype(np.int64)
     raw = np.zeros((n_answers, 2))
     task_of = np.arange(n_answers) % 3
     for t, w in enumerate(weights):
         rows = task_of == t
-        w_arr = np.array(w + [0.0] * (4 - len(w)))
+        w_arr = np.array(w + [0.0] * (widest - len(w)))
         values[rows, :, len(w):] = 0
         raw[rows] = (values[rows] * w_arr).sum(axis=2) / sum(w)
     # Normalise as the application does: one stage, per-reviewer z-scores.

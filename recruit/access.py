@@ -106,6 +106,11 @@ def may_download_offer_letter(user: Any, *, addressee_user_id: int | None) -> bo
     return owns(user, user_id=addressee_user_id) or is_custodian(user)
 
 
+def may_preview_offer_letter(user: Any) -> bool:
+    """Coordinators preview a letter with the candidacy code where the name will stand."""
+    return is_coordinator(user)
+
+
 def may_export_hires(user: Any) -> bool:
     """The hires list carries names and contacts: custodian only."""
     return is_custodian(user)
@@ -125,6 +130,11 @@ def may_request_contact(user: Any) -> bool:
 
 def may_hand_over_custody(user: Any) -> bool:
     """Only the present custodian passes the flag on (the CLI can do it too, for recovery)."""
+    return is_custodian(user)
+
+
+def may_read_outbox(user: Any) -> bool:
+    """The demo's outbox shows every e-mail, applicants' addresses and names: custodian only."""
     return is_custodian(user)
 
 

@@ -29,6 +29,7 @@ DEFAULTS: dict[str, object] = {
     # Times are stored in UTC and shown in this zone (the company works on Moscow time).
     "BABEL_DEFAULT_TIMEZONE": "Europe/Moscow",
     "COMPANY_NAME": "Social network support team",
+    "COMPANY_NAME_RU": "Служба поддержки социальной сети",
     "COMPANY_ADDRESS": "Saint Petersburg, Russia",
     # Where the site is reached: the base of every absolute link (e-mails, PDFs). Requests
     # for any other host are refused, except the names in ALLOWED_HOSTS. Left unset, it is
@@ -42,6 +43,7 @@ DEFAULTS: dict[str, object] = {
     # three full answers in Cyrillic (3 × 60,000 characters, six bytes each once URL-encoded)
     # is about 1.1 MB.
     "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
+    "COMPANY_ADDRESS_RU": "Санкт-Петербург, Россия",
     "MAIL_BACKEND": "file",
     "MAIL_FROM": "recruit@localhost",
     "MAIL_OUTBOX_DIR": None,
@@ -63,6 +65,9 @@ DEFAULTS: dict[str, object] = {
     "RATELIMIT_ENABLED": True,
     "EMAIL_TOKEN_MAX_AGE": 3 * 24 * 3600,
     "BENCH": False,
+    # The demo of `make run`: mail is delivered after each request and the custodian can read
+    # it on the outbox page. Never in production: the page shows applicants' addresses.
+    "DEMO": False,
 }
 
 INSTANCE_CONFIG = "config.py"

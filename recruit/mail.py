@@ -1,5 +1,9 @@
 """E-mail: messages are queued in the outbox inside the request's transaction, then sent by
-``recruit mail worker`` through a file or SMTP sender, with retries and backoff."""
+``recruit mail worker`` through a file or SMTP sender, with retries and backoff.
+
+In the demo (``DEMO``, set by ``make run``) a request that queued mail also delivers what is
+due once it has committed, so a newcomer's confirmation e-mail arrives without a worker.
+"""
 
 from __future__ import annotations
 
@@ -8,27 +12,55 @@ import os
 import smtplib
 import ssl
 from datetime import timedelta
+from email.header import Header
 from email.message import EmailMessage
+from email.policy import EmailPolicy
 from email.utils import formataddr, make_msgid
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import current_app, render_template
+from flask import current_app, g, has_app_context, render_template
 from flask_babel import force_locale
 from jinja2 import TemplateNotFound
 from sqlalchemy.orm import Session
 
 from recruit.db import utcnow, when_unlocked
+from recruit.i18n import company_name
 from recruit.models import OutboxMessage
 
 CLAIM_SECONDS = 300
+
+
+class _MailPolicy(EmailPolicy):
+    """The standard policy, but the Subject is encoded by ``email.header.Header``.
+
+    Python 3.11's folder drops the space between two encoded words when it folds a long
+    non-ASCII subject ("Модераторконтента"; CPython gh-144156); the older encoder keeps every
+    space inside the encoded text.
+    """
+
+    def fold(self, name, value):
+        """Fold a header for text output."""
+        if name.lower() != "subject":
+            return super().fold(name, value)
+        encoded = Header(str(value), "utf-8", header_name=name).encode(linesep=self.linesep)
+        return f"{name}: {encoded}{self.linesep}"
+
+    def fold_binary(self, name, value):
+        """Fold a header for the bytes sent or written to a file."""
+        if name.lower() != "subject":
+            return super().fold_binary(name, value)
+        return self.fold(name, value).encode("ascii")
+
+
+MAIL_POLICY = _MailPolicy()
 
 
 def queue(db: Session, *, to: str, template: str, locale: str, context: dict | None = None,
           audience: str = "applicant") -> OutboxMessage:
     """Render ``templates/mail/<template>.*`` in ``locale`` and put the message in the outbox."""
     context = dict(context or {})
-    context.setdefault("company_name", current_app.config["COMPANY_NAME"])
+    context.setdefault("company_name", company_name(locale))
     context.setdefault("public_url", current_app.config["PUBLIC_URL"].rstrip("/"))
     with force_locale(locale):
         subject = " ".join(render_template(f"mail/{template}.subject.txt", **context).split())
@@ -48,13 +80,16 @@ def queue(db: Session, *, to: str, template: str, locale: str, context: dict | N
         next_attempt_at=utcnow(),
     )
     db.add(message)
+    if has_app_context():
+        # Read by the demo's delivery after the request (see deliver_after_request).
+        g._recruit_mail_queued = True
     return message
 
 
 def build_email(message: OutboxMessage, *, sender: str) -> EmailMessage:
     """A standard MIME e-mail (text, plus HTML when the template has one)."""
-    email = EmailMessage()
-    email["From"] = formataddr((current_app.config["COMPANY_NAME"], sender))
+    email = EmailMessage(policy=MAIL_POLICY)
+    email["From"] = formataddr((company_name(message.locale), sender))
     email["To"] = message.to_address
     email["Subject"] = message.subject
     email["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}", domain="recruit.local")
@@ -190,9 +225,11 @@ def deliver(db: Session, *, sender, worker: str, limit: int = 20) -> tuple[int, 
         else:
             values["sent_at"] = utcnow()
             # Once sent, the body (names, links that log in) has no reason to stay in the
-            # database and its backups; the row keeps who, what template and when.
-            values["body_text"] = ""
-            values["body_html"] = None
+            # database and its backups; the row keeps who, what template and when. The demo
+            # keeps it: its outbox page is where a newcomer reads the mail (custodian only).
+            if not config["DEMO"]:
+                values["body_text"] = ""
+                values["body_html"] = None
             sent += 1
         # A message that went out must be marked so, or its claim lapses and it goes out
         # again: wait out a busy database rather than give up on the mark.
@@ -205,6 +242,41 @@ def _mark(db: Session, message_id: int, values: dict) -> None:
     db.commit()
 
 
+def deliver_all(db: Session, *, sender, worker: str) -> tuple[int, int]:
+    """Send every message that is due now, batch after batch; returns (sent, failed)."""
+    sent = failed = 0
+    while True:
+        batch_sent, batch_failed = deliver(db, sender=sender, worker=worker)
+        if not batch_sent and not batch_failed:
+            return sent, failed
+        sent, failed = sent + batch_sent, failed + batch_failed
+
+
+def deliver_after_request(exc: BaseException | None) -> None:
+    """In the demo, send what is due once a request that queued mail has committed.
+
+    After the commit rather than from a thread beside the server: the message is in the
+    outbox (and on disk) by the time the next page loads, whatever server runs the app
+    (``recruit run`` with its reloader, gunicorn), and there is no thread to start, stop or
+    lose. Production keeps ``recruit mail worker``, so no request waits for an SMTP server.
+    """
+    queued = g.pop("_recruit_mail_queued", False)
+    if exc is not None or not queued or not current_app.config["DEMO"]:
+        return
+    session = current_app.extensions["recruit.sessionmaker"]()
+    try:
+        deliver_all(session, sender=make_sender(current_app.config),
+                    worker=f"demo:{os.getpid()}")
+    except sa.exc.OperationalError as error:
+        # The request itself succeeded; what is left in the outbox goes with the next one.
+        current_app.logger.warning("demo mail delivery postponed: %s", error)
+        session.rollback()
+    finally:
+        session.close()
+
+
 def init_app(app) -> None:
-    """Check the mail configuration early, so a typo fails at start, not at the first e-mail."""
+    """Check the mail configuration early (a typo fails at start, not at the first e-mail)
+    and, in the demo, deliver mail after each request that queued some."""
     make_sender(app.config)
+    app.teardown_request(deliver_after_request)

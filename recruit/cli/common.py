@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO
 
@@ -19,14 +19,29 @@ def instance_path() -> Path:
     return Path(os.environ.get("RECRUIT_INSTANCE_PATH") or ROOT / "instance")
 
 
-def parse_date(value: str) -> datetime:
-    """An ISO date or date-time from the command line; UTC unless an offset is given."""
+def parse_day_or_moment(value: str, *, zone: str, end: bool) -> datetime:
+    """A plain day means the whole day in ``zone`` (its start, or with ``end`` its last
+    second); a date-time is taken as given (in ``zone`` unless it has an offset)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from recruit.clock import end_of_day, start_of_day
+
     try:
-        parsed = datetime.fromisoformat(value)
+        ZoneInfo(zone)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise click.BadParameter(f"{zone!r} is not a time zone like Europe/Moscow") from None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        pass
+    else:
+        return end_of_day(day, zone=zone) if end else start_of_day(day, zone=zone)
+    try:
+        moment = datetime.fromisoformat(value)
     except ValueError as exc:
-        raise click.BadParameter(f"{value!r} is not a date like 2026-12-01 or "
+        raise click.BadParameter(f"{value!r} is not a day like 2026-12-01 or a moment like "
                                  "2026-12-01T09:00") from exc
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return (moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(zone))).astimezone(UTC)
 
 
 class _Quiet:

@@ -6,9 +6,10 @@ import sys
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from recruit.cli.common import parse_date
+from recruit.cli.common import parse_day_or_moment
 from recruit.db import writes
 
 
@@ -66,22 +67,28 @@ def campaign():
 
 @campaign.command("create")
 @click.option("--track", "track_key", required=True, help="Key of a loaded track.")
-@click.option("--opens", required=True, help="Opening date (ISO, UTC unless an offset is "
-                                              "given).")
-@click.option("--closes", required=True, help="Closing date.")
+@click.option("--opens", required=True, help="Opening day (2027-01-10: from its start in the "
+                                              "campaign's time zone) or an ISO date-time.")
+@click.option("--closes", required=True, help="Closing day (until its end in the campaign's "
+                                               "time zone) or an ISO date-time.")
+@click.option("--time-zone", "time_zone", default=None,
+              help="IANA zone the dates mean (default: the instance's BABEL_DEFAULT_TIMEZONE).")
 @click.option("--capacity", type=click.IntRange(min=1), help="At most this many offers.")
 @click.option("--key", help="Campaign key (default: track and month).")
 @with_appcontext
 @writes
-def campaign_create(track_key, opens, closes, capacity, key):
+def campaign_create(track_key, opens, closes, capacity, key, time_zone):
     """Create a campaign from the newest loaded version of a track."""
     from recruit.db import get_db
     from recruit.domain.tracks import CampaignError, create_campaign
 
     session = get_db()
+    zone = time_zone or current_app.config["BABEL_DEFAULT_TIMEZONE"]
     try:
-        created = create_campaign(session, track_key=track_key, opens_at=parse_date(opens),
-                                  closes_at=parse_date(closes), capacity=capacity, key=key)
+        created = create_campaign(session, track_key=track_key,
+                                  opens_at=parse_day_or_moment(opens, zone=zone, end=False),
+                                  closes_at=parse_day_or_moment(closes, zone=zone, end=True),
+                                  capacity=capacity, key=key, time_zone=zone)
     except CampaignError as exc:
         raise click.ClickException(str(exc)) from exc
     from recruit.db import utcnow

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from recruit import mail
-from recruit.domain import audit, matching, notify, review_stats, scoring, stage_scores
+from recruit.domain import audit, matching, notify, review_stats, scoring, stage_scores, tracks
 from recruit.domain.pipeline import Event, State, TransitionError, transition
 from recruit.models import (
     Answer,
@@ -32,6 +32,7 @@ from recruit.models import (
     Review,
     Stage,
     Submission,
+    Task,
     User,
 )
 
@@ -271,6 +272,40 @@ def _latest_decisions(db: Session, *, stage: Stage,
 # -- one candidacy at a stage ------------------------------------------------------------------
 
 @dataclass(frozen=True)
+class CriterionValue:
+    """One rubric line of one review: the criterion's key, titles and the score given."""
+
+    key: str
+    title: dict[str, str]
+    value: int
+
+
+@dataclass(frozen=True)
+class ReviewOfAnswer:
+    """A review as coordinators read it beside the answer; the reviewer by label only."""
+
+    label: str
+    raw: float
+    normalised: float | None
+    comment: str
+    criteria: list[CriterionValue]
+
+
+@dataclass(frozen=True)
+class AnswerAtStage:
+    """One task of the stage: its prompt, the reviewers' (redacted) copy and the reviews.
+
+    ``text`` is None while the custodian has not released the answer: until then the copy
+    may still hold something identifying that the automatic redaction missed.
+    """
+
+    position: int
+    prompt: dict[str, str]
+    text: str | None
+    reviews: list[ReviewOfAnswer]
+
+
+@dataclass(frozen=True)
 class CandidacyAtStage:
     """What a coordinator sees of one candidacy at one stage before deciding."""
 
@@ -284,6 +319,70 @@ class CandidacyAtStage:
     criteria: dict[str, float]
     profile: dict[str, float]
     history: list[dict]
+    answers: list[AnswerAtStage]
+    criterion_titles: dict[str, dict[str, str]]
+
+
+def _answers_at_stage(db: Session, *, candidacy: Candidacy,
+                      stage: Stage) -> list[AnswerAtStage]:
+    """The stage's answers of a candidacy with their reviews, in task order (two queries).
+
+    Reviewers are labelled R1, R2… in reading order, as in the dossier.
+    """
+    answers = db.execute(
+        sa.select(Answer.id, Answer.redacted_text, Answer.check_status, Task.position,
+                  Task.prompt_en, Task.prompt_ru)
+        .join(Task, Task.id == Answer.task_id)
+        .join(Submission, Submission.id == Answer.submission_id)
+        .where(Submission.candidacy_id == candidacy.id, Submission.stage_id == stage.id,
+               Submission.submitted_at.is_not(None))
+        .order_by(Task.position)
+    ).all()
+    rows = db.execute(
+        sa.select(Review.id, Review.answer_id, Review.reviewer_id, Review.score_raw,
+                  Review.score_normalised, Review.comment, Criterion.key, Criterion.title_en,
+                  Criterion.title_ru, CriterionScore.value)
+        .outerjoin(CriterionScore, CriterionScore.review_id == Review.id)
+        .outerjoin(Criterion, Criterion.id == CriterionScore.criterion_id)
+        .where(Review.answer_id.in_([a.id for a in answers]))
+        .order_by(Review.submitted_at, Review.id, Criterion.position)
+    ).all() if answers else []
+    task_of = {a.id: a.position for a in answers}
+    labels: dict[int, str] = {}
+    for row in sorted(rows, key=lambda r: task_of[r.answer_id]):
+        labels.setdefault(row.reviewer_id, f"R{len(labels) + 1}")
+    reviews: dict[int, dict[int, ReviewOfAnswer]] = defaultdict(dict)
+    for row in rows:
+        review = reviews[row.answer_id].get(row.id)
+        if review is None:
+            review = reviews[row.answer_id][row.id] = ReviewOfAnswer(
+                label=labels[row.reviewer_id], raw=row.score_raw,
+                normalised=row.score_normalised, comment=row.comment or "", criteria=[])
+        if row.key is not None:
+            review.criteria.append(CriterionValue(
+                key=row.key, title={"en": row.title_en, "ru": row.title_ru}, value=row.value))
+    return [
+        AnswerAtStage(position=a.position, prompt={"en": a.prompt_en, "ru": a.prompt_ru},
+                      text=a.redacted_text if a.check_status == "released" else None,
+                      reviews=sorted(reviews[a.id].values(), key=lambda r: int(r.label[1:])))
+        for a in answers
+    ]
+
+
+def criterion_titles(db: Session, *, campaign_id: int) -> dict[str, dict[str, str]]:
+    """Criterion key → its title in each language: as the campaign's rubrics name it, else as
+    the loaded tracks do (a role may require a criterion this track never scores)."""
+    titles: dict[str, dict[str, str]] = {}
+    for key, title_en, title_ru in db.execute(
+        sa.select(Criterion.key, Criterion.title_en, Criterion.title_ru)
+        .join(Task, Task.id == Criterion.task_id).join(Stage, Stage.id == Task.stage_id)
+        .where(Stage.campaign_id == campaign_id)
+        .order_by(Stage.position, Task.position, Criterion.position)
+    ):
+        titles.setdefault(key, {"en": title_en, "ru": title_ru})
+    for key, title in tracks.criterion_titles(db).items():
+        titles.setdefault(key, title)
+    return titles
 
 
 def candidacy_at_stage(db: Session, *, candidacy: Candidacy, stage: Stage) -> CandidacyAtStage:
@@ -312,6 +411,8 @@ def candidacy_at_stage(db: Session, *, candidacy: Candidacy, stage: Stage) -> Ca
         criteria=dict(scored.criteria) if scored else {},
         profile=criterion_profiles(db, candidacy_ids=[candidacy.id]).get(candidacy.id, {}),
         history=history,
+        answers=_answers_at_stage(db, candidacy=candidacy, stage=stage),
+        criterion_titles=criterion_titles(db, campaign_id=candidacy.campaign_id),
     )
 
 

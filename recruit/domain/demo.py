@@ -1,9 +1,10 @@
-"""The demo of `make run`: questionnaires, an open wave and staff accounts."""
+"""The demo of `make run`: questionnaires, an open wave, staff accounts and a first wave of
+applicants who wrote stage 1 (their answers: recruit.domain.demo_answers)."""
 
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 from recruit import vault
 from recruit.db import utcnow
 from recruit.domain import accounts, applications, tracks
+from recruit.domain.demo_answers import ANSWERS
 from recruit.models import Campaign, CampaignReviewer, Candidacy, Role
 
 # Made-up people for the demo wave; their answers mention some of them, so the custodian's
@@ -26,28 +28,30 @@ DEMO_PEOPLE = (
     ("Денис", "Павлович", "Крылов", "Самара"),
 )
 
-SENTENCES = (
-    "Я стараюсь писать так, чтобы человеку на том конце было понятно и спокойно.",
-    "Русский язык для меня — рабочий инструмент и предмет любви одновременно.",
-    "Когда пользователь сердится, я сначала признаю его чувства, а потом объясняю правило.",
-    "Мне важно не спорить, а найти решение, которое сработает для человека.",
-    "Я отвечаю коротко, но не сухо, и всегда говорю, что будет дальше.",
-    "Правила сети защищают всех, поэтому их нужно объяснять, а не просто цитировать.",
-    "Если я ошибся, я говорю об этом прямо и исправляю ошибку.",
-    "Гуси кажутся мне опаснее динозавра: их много, и договориться с ними труднее.",
-    "Хорошая поддержка — это когда после ответа у человека меньше вопросов, чем было.",
-    "Я люблю разбираться в сложных случаях и записывать, что помогло.",
+# Two more people register but are not eligible (too young; a citizenship the wave does not
+# take), so the funnel and the report have someone who did not get through.
+NOT_ELIGIBLE = (
+    ("Вера", "Игоревна", "Соколова", "Тверь", "2010-04-02", "RU"),
+    ("Oksana", "", "Melnyk", "Kyiv", "1994-09-17", "UA"),
 )
 
 
-def _demo_text(rng_seed: int, words: int) -> str:
-    """Plausible answer text of at least ``words`` words."""
-    out: list[str] = []
-    i = rng_seed
-    while sum(len(s.split()) for s in out) < words:
-        out.append(SENTENCES[i % len(SENTENCES)])
-        i += 3
-    return " ".join(out)
+def _answer(task_key: str, n: int, *, city: str) -> str:
+    """Applicant ``n``'s own answer to a stage-1 task of the shipped agent track."""
+    try:
+        texts = ANSWERS[task_key]
+    except KeyError:
+        raise ValueError(f"the demo has no answers for task {task_key!r}: update "
+                         "recruit/domain/demo_answers.py with the track") from None
+    return texts[(n - 1) % len(texts)].format(city=city)
+
+
+def _check(db: Session, *, user, campaign: Campaign, birth_date: str, citizenship: str, now):
+    """The eligibility check as the apply page runs it, every acknowledgement given."""
+    return applications.check_eligibility(
+        db, user=user, campaign=campaign, birth_date=date.fromisoformat(birth_date),
+        citizenship=citizenship, acknowledged=[a["key"] for a in campaign.acknowledgements],
+        on=now.date(), now=now)
 
 
 def _load_applicants(db: Session, *, campaign: Campaign, now) -> str | None:
@@ -60,19 +64,32 @@ def _load_applicants(db: Session, *, campaign: Campaign, now) -> str | None:
         user, _new = accounts.register_applicant(db, email=f"applicant{n:02d}@demo.example.org",
                                                  password=password, locale="ru")
         user.email_confirmed_at = now
+        birth_date = f"199{n % 10}-0{1 + n % 9}-1{n % 9}"
         vault.store_identity(db, user=user, fields={
             "first": first, "middle": middle, "last": last, "city": city,
-            "birth_date": f"199{n % 10}-0{1 + n % 9}-1{n % 9}", "citizenship": "RU",
+            "birth_date": birth_date, "citizenship": "RU",
             "phone": f"+7 912 555-0{n:01d}-{10 + n}"})
+        _check(db, user=user, campaign=campaign, birth_date=birth_date, citizenship="RU",
+               now=now)
         candidacy = applications.apply(db, user=user, campaign=campaign, now=now)
         submission = applications.start_stage(db, candidacy=candidacy, stage=stage, now=now)
         for answer, task in zip(submission.answers, stage.tasks, strict=True):
-            text = _demo_text(n + task.position, task.min_words + 10)
+            text = _answer(task.key, n, city=city)
             if n % 3 == 0 and task.position == 1:
                 text += f"\n\nС уважением,\n{first} {last}"
             applications.save_answer(db, answer=answer, text=text, base_version=answer.version,
                                      now=now)
         applications.submit_stage(db, submission=submission, now=now)
+    for k, (first, middle, last, city, birth_date, citizenship) in enumerate(
+            NOT_ELIGIBLE, start=len(DEMO_PEOPLE) + 1):
+        user = accounts.register_applicant(db, email=f"applicant{k:02d}@demo.example.org",
+                                           password=password, locale="ru")
+        user.email_confirmed_at = now
+        vault.store_identity(db, user=user, fields={
+            "first": first, "middle": middle, "last": last, "city": city,
+            "birth_date": birth_date, "citizenship": citizenship})
+        _check(db, user=user, campaign=campaign, birth_date=birth_date,
+               citizenship=citizenship, now=now)
     return password
 
 
@@ -106,6 +123,6 @@ def load_demo(db: Session) -> list[tuple[str, str, str]]:
     db.flush()
     password = _load_applicants(db, campaign=campaign, now=now)
     if password:
-        created.append((f"applicant01…{len(DEMO_PEOPLE):02d}@demo.example.org", "applicant",
-                        password))
+        last = len(DEMO_PEOPLE) + len(NOT_ELIGIBLE)
+        created.append((f"applicant01…{last:02d}@demo.example.org", "applicant", password))
     return created

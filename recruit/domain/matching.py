@@ -1,7 +1,9 @@
 """Alternate roles: which job roles a candidate's per-criterion averages meet, and by how much.
 
 Pure functions over plain values; the caller loads the profile (criterion key → average over
-the candidacy's reviews) and the roles.
+the candidacy's reviews) and the roles. Matching works after any stage on what has been
+scored so far: a requirement on a criterion never scored is not yet known, so it neither
+meets nor fails the role, and the match says so.
 """
 
 from __future__ import annotations
@@ -37,8 +39,13 @@ class CriterionCheck:
     actual: float | None
 
     @property
+    def known(self) -> bool:
+        """Whether the criterion has been scored at all so far."""
+        return self.actual is not None
+
+    @property
     def met(self) -> bool:
-        """A missing criterion (never scored) does not meet the requirement."""
+        """A criterion not scored yet does not meet the requirement (it is not yet known)."""
         return self.actual is not None and self.actual >= self.required - _TOLERANCE
 
     @property
@@ -55,15 +62,27 @@ class RoleMatch:
     checks: tuple[CriterionCheck, ...]
 
     @property
+    def unknown(self) -> tuple[CriterionCheck, ...]:
+        """The requirements on criteria nobody has scored yet."""
+        return tuple(check for check in self.checks if not check.known)
+
+    @property
+    def complete(self) -> bool:
+        """Every requirement is known (scored at least once)."""
+        return not self.unknown
+
+    @property
     def matched(self) -> bool:
-        """Every requirement met; a role without requirements never matches by itself."""
-        return bool(self.checks) and all(check.met for check in self.checks)
+        """Every requirement known so far is met, and at least one is known; a role without
+        requirements never matches by itself."""
+        known = [check for check in self.checks if check.known]
+        return bool(known) and all(check.met for check in known)
 
     @property
     def surplus(self) -> float:
-        """The smallest margin over the requirements: how comfortably the role fits."""
+        """The smallest margin over the known requirements: how comfortably the role fits."""
         margins = [c.margin for c in self.checks if c.margin is not None]
-        return min(margins) if len(margins) == len(self.checks) and margins else float("-inf")
+        return min(margins) if margins else float("-inf")
 
 
 def role_specs(roles: Iterable) -> list[RoleSpec]:
@@ -87,11 +106,13 @@ def evaluate(profile: Mapping[str, float], role: RoleSpec) -> RoleMatch:
 
 def match_roles(profile: Mapping[str, float], roles: Iterable[RoleSpec], *,
                 exclude: Iterable[str] = ()) -> list[RoleMatch]:
-    """Return the roles whose every requirement the profile meets, best fit first.
+    """Return the roles whose every known requirement the profile meets: those known in
+    full first, then the best fit first.
 
     ``exclude`` holds role keys not to offer (typically the role the candidate just did not
     pass). Ties on fit are broken by role key, so the order is stable.
     """
     excluded = set(exclude)
     matches = [evaluate(profile, role) for role in roles if role.key not in excluded]
-    return sorted((m for m in matches if m.matched), key=lambda m: (-m.surplus, m.role.key))
+    return sorted((m for m in matches if m.matched),
+                  key=lambda m: (not m.complete, -m.surplus, m.role.key))

@@ -63,7 +63,7 @@ def application_received(db: Session, *, candidacy: Candidacy) -> OutboxMessage 
                  stage_title=first.title(_locale(user)) if first else "",
                  minutes=first.time_limit_minutes if first else 0,
                  tasks=len(first.tasks) if first else 0,
-                 closes_at=campaign.closes_at,
+                 closes_at=campaign.closes_at, time_zone=campaign.time_zone,
                  link=link("applicant.candidacy", candidacy_id=candidacy.id))
 
 
@@ -132,7 +132,8 @@ def stage_not_passed(db: Session, *, candidacy: Candidacy, stage: Stage,
 def wave_opened(db: Session, *, user: User, campaign: Campaign) -> OutboxMessage:
     """Tell someone on the waitlist that a wave is open."""
     return _send(db, user, "wave_opened", campaign_title=campaign.title(_locale(user)),
-                 closes_at=campaign.closes_at, link=link("applicant.home"))
+                 closes_at=campaign.closes_at, time_zone=campaign.time_zone,
+                 link=link("applicant.home"))
 
 
 def notify_waitlist(db: Session, *, campaign: Campaign, now: datetime) -> int:

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
 from recruit import mail
+from recruit.clock import local_day
 from recruit.domain import notify
 from recruit.domain.pipeline import Event, State, TransitionError, transition
 from recruit.models import Campaign, Candidacy, JobRole, Offer, User
@@ -40,9 +41,10 @@ class Capacity:
         return None if self.limit is None else max(0, self.limit - self.used)
 
 
-def today(now: datetime) -> date:
-    """The calendar day offers are dated by (UTC)."""
-    return now.date()
+def today(now: datetime, *, zone: str) -> date:
+    """The calendar day offers are dated by: the day in the campaign's time zone, where an
+    offer "valid until 7 December" lasts to the end of the 7th."""
+    return local_day(now, zone=zone)
 
 
 def capacity(db: Session, *, campaign: Campaign) -> Capacity:
@@ -75,7 +77,7 @@ def issue(db: Session, *, candidacy: Candidacy, role: JobRole, salary: int, curr
                                        f"{role.salary_min} {role.currency}")
     if work_format not in WORK_FORMATS:
         raise OfferError("work_format", f"unknown work format {work_format!r}")
-    day = today(now)
+    day = today(now, zone=candidacy.campaign.time_zone)
     if expires_on <= day:
         raise OfferError("expires_on", "the offer must stay open at least until tomorrow")
     if start_date < day:
@@ -106,6 +108,7 @@ def issue(db: Session, *, candidacy: Candidacy, role: JobRole, salary: int, curr
             "role_title": role.title_ru if locale == "ru" else role.title_en,
             "salary": offer.salary, "currency": offer.currency, "period": offer.period,
             "start_date": offer.start_date, "expires_on": offer.expires_on,
+            "time_zone": candidacy.campaign.time_zone,
             "work_format": offer.work_format,
             "conditions": localised_conditions(offer.conditions, locale),
             "link": notify.link("offers.show", offer_id=offer.id),
@@ -140,8 +143,10 @@ def expire_due(db: Session, *, now: datetime, campaign: Campaign | None = None,
 
     Called by ``recruit offers expire`` and lazily before offers are shown or answered.
     """
+    # Every offer past its last day in UTC, and those whose campaign's zone is already a day
+    # ahead; the zone of each decides below.
     query = (sa.select(Offer).join(Candidacy, Candidacy.id == Offer.candidacy_id)
-             .where(Offer.status == "issued", Offer.expires_on < today(now)))
+             .where(Offer.status == "issued", Offer.expires_on <= now.date()))
     if campaign is not None:
         query = query.where(Candidacy.campaign_id == campaign.id)
     if offer_ids is not None:
@@ -149,7 +154,10 @@ def expire_due(db: Session, *, now: datetime, campaign: Campaign | None = None,
     if user_id is not None:
         query = query.where(Candidacy.user_id == user_id)
     count = 0
-    for offer in db.scalars(query.options(joinedload(Offer.candidacy))):
+    for offer in db.scalars(query.options(joinedload(Offer.candidacy)
+                                          .joinedload(Candidacy.campaign))):
+        if offer.expires_on >= today(now, zone=offer.candidacy.campaign.time_zone):
+            continue
         offer.status = "expired"
         candidacy = offer.candidacy
         candidacy.state = transition(State(candidacy.state), Event.EXPIRE).value

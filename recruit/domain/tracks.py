@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_date
 from sqlalchemy import select
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from recruit.domain.questionnaires import Document, load_file
 from recruit.models import Campaign, Criterion, JobRole, Stage, Task, TrackVersion
+from recruit.models.campaigns import DEFAULT_TIME_ZONE
 
 QUESTIONNAIRES = Path(__file__).resolve().parents[2] / "questionnaires"
 
@@ -86,14 +88,20 @@ def _unique_key(db: Session, base: str) -> str:
 def create_campaign(db: Session, *, track_key: str, opens_at: datetime, closes_at: datetime,
                     capacity: int | None = None, key: str | None = None,
                     title_en: str | None = None, title_ru: str | None = None,
-                    version: TrackVersion | None = None) -> Campaign:
+                    version: TrackVersion | None = None,
+                    time_zone: str = DEFAULT_TIME_ZONE) -> Campaign:
     """Create a wave from the newest (or the given) version of a track; copies it, so later
-    edits of the file never change this campaign."""
+    edits of the file never change this campaign. ``time_zone`` (IANA) is the zone its dates
+    mean and its deadlines are shown in."""
     version = version or latest_version(db, key=track_key)
     if version is None:
         raise CampaignError(f"no track {track_key!r} is loaded; run `recruit questionnaire load`")
     if closes_at <= opens_at:
         raise CampaignError("the campaign must close after it opens")
+    try:
+        zone = ZoneInfo(time_zone)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise CampaignError(f"unknown time zone {time_zone!r}") from None
     if capacity is not None and capacity < 1:
         raise CampaignError("capacity must be at least 1")
     if key is not None and not re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", key):
@@ -102,16 +110,19 @@ def create_campaign(db: Session, *, track_key: str, opens_at: datetime, closes_a
         raise CampaignError(f"a campaign with key {key!r} exists")
     data = version.data
     role = db.scalar(select(JobRole).where(JobRole.key == data.get("role")))
-    month = opens_at.strftime("%Y-%m")
-    month_ru = format_date(opens_at, "LLLL yyyy", locale="ru")
+    # Named after the month it opens in, as its own time zone sees it.
+    local_opening = opens_at.astimezone(zone)
+    month = local_opening.strftime("%Y-%m")
+    month_ru = format_date(local_opening, "LLLL yyyy", locale="ru")
     campaign = Campaign(
         key=key or _unique_key(db, f"{version.key}-{month}"),
-        title_en=title_en or f"{data['title']['en']} — {opens_at:%B %Y}",
+        title_en=title_en or f"{data['title']['en']} — {local_opening:%B %Y}",
         title_ru=title_ru or f"{data['title']['ru']} — {month_ru}",
         track_version=version,
         job_role=role,
         opens_at=opens_at,
         closes_at=closes_at,
+        time_zone=time_zone,
         capacity=capacity,
         min_age=data["eligibility"]["min_age"],
         citizenships=list(data["eligibility"]["citizenships"]),
@@ -164,3 +175,15 @@ def load_shipped(db: Session) -> list[TrackVersion]:
     files = sorted(QUESTIONNAIRES.glob("*.toml"), key=lambda p: (p.name != "job-roles.toml",
                                                                  p.name))
     return [load_path(db, path=path)[0] for path in files]
+
+
+def criterion_titles(db: Session) -> dict[str, dict[str, str]]:
+    """Criterion key → its title per language, as the loaded tracks name it (newest first)."""
+    titles: dict[str, dict[str, str]] = {}
+    for data in db.scalars(select(TrackVersion.data).where(TrackVersion.kind == "track")
+                           .order_by(TrackVersion.id.desc())):
+        for stage in data.get("stages", []):
+            for task in stage.get("tasks", []):
+                for criterion in task.get("rubric", []):
+                    titles.setdefault(criterion["key"], dict(criterion["title"]))
+    return titles

@@ -10,6 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from recruit.db import Base, UTCDateTime, utcnow
 
+#: The zone of campaigns created before campaigns had one, and of the company by default.
+DEFAULT_TIME_ZONE = "Europe/Moscow"
+
 
 class TrackVersion(Base):
     """An immutable snapshot of a questionnaire file, identified by its content hash."""
@@ -65,6 +68,10 @@ class Campaign(Base):
     job_role_id: Mapped[int | None] = mapped_column(sa.ForeignKey("job_role.id"))
     opens_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The IANA zone the campaign's dates mean: "closes on 31 December" is the end of that day
+    # here, and every deadline of the campaign is shown in it.
+    time_zone: Mapped[str] = mapped_column(sa.String(64), default=DEFAULT_TIME_ZONE,
+                                           server_default=DEFAULT_TIME_ZONE)
     capacity: Mapped[int | None]
     min_age: Mapped[int] = mapped_column(default=18)
     citizenships: Mapped[list] = mapped_column(sa.JSON, default=list)

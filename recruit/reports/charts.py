@@ -135,10 +135,18 @@ def funnel_chart(
     width: int = 600,
     empty_label: str = "No data",
     value_format: NumberFormat = default_format,
+    stacked: bool = False,
 ) -> Markup:
-    """Draw a funnel: one centred bar per step, with its count and its share of step one."""
+    """Draw a funnel: one centred bar per step, with its count and its share of step one.
+
+    ``stacked`` puts each label on a line of its own above its bar, so a narrow chart (a
+    phone's width) keeps long labels whole and its text large enough to read.
+    """
     if not steps:
         return _empty(width, title, empty_label)
+    if stacked:
+        return _stacked_funnel(steps=steps, title=title, width=width,
+                               value_format=value_format)
     label_width = width * 0.3
     value_width = 100
     bar_left = label_width + 10
@@ -162,6 +170,29 @@ def funnel_chart(
         body.append(_text(width - value_width + 8, baseline, value_format(count), weight="bold"))
         body.append(_text(width, baseline, share, anchor="end", fill=MUTED))
     height = _TITLE_HEIGHT + row_height * len(steps) + 4
+    return _svg(width, height, title, body)
+
+
+def _stacked_funnel(*, steps: Sequence[tuple[str, int]], title: str, width: int,
+                    value_format: NumberFormat) -> Markup:
+    first = steps[0][1]
+    peak = max((max(count, 0) for _, count in steps), default=0) or 1
+    row_height = 38
+    value_width = 90
+    body = []
+    for row, (label, count) in enumerate(steps):
+        top = _TITLE_HEIGHT + row * row_height
+        share = f"{value_format(round(100 * count / first))}%" if first > 0 else "—"
+        body.append(_text(0, top + 13, _fit(label, width - value_width), size=12, full=label))
+        body.append(_text(width - 44, top + 13, value_format(count), anchor="end", size=12,
+                          weight="bold"))
+        body.append(_text(width, top + 13, share, anchor="end", size=12, fill=MUTED))
+        bar = max(width * max(count, 0) / peak, 1.5)
+        body.append(
+            f'<rect class="bar" x="0" y="{_num(top + 18)}" width="{bar:.2f}" height="12" '
+            f'rx="2" fill="{FUNNEL_COLOUR}"/>'
+        )
+    height = _TITLE_HEIGHT + row_height * len(steps)
     return _svg(width, height, title, body)
 
 

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from babel.dates import format_date as babel_format_date
 from babel.numbers import format_decimal as babel_format_decimal
-from babel.numbers import get_currency_symbol
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, selectinload
@@ -28,8 +28,11 @@ from werkzeug.routing import BuildError
 
 from recruit import vault
 from recruit.db import utcnow
-from recruit.domain import matching, review_stats, scoring
+from recruit.domain import funnel, matching, review_stats, scoring
+from recruit.domain.decisions import criterion_titles
 from recruit.domain.offers import localised_conditions
+from recruit.i18n import company_address, company_name, format_last_day, format_money
+from recruit.labels import cutoff_reason, period_label, redacted_text, work_format_label
 from recruit.models import (
     Answer,
     Campaign,
@@ -90,32 +93,19 @@ class _Fmt:
         """A count or chart axis value in the locale's style (1,200 or 1 200; 1.5 or 1,5)."""
         return babel_format_decimal(value, locale=self.locale)
 
-    def date(self, value: date | datetime | None) -> str:
-        """A long date (3 March 2025, 3 марта 2025 г.), datetimes seen in the company's zone."""
+    def date(self, value: date | datetime | None, zone: str | None = None) -> str:
+        """A long date (3 March 2025, 3 марта 2025 г.), a moment seen in ``zone`` (a
+        campaign's) or the company's."""
         if value is None:
             return ""
         if isinstance(value, datetime):
-            zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-            value = value.astimezone(zone).date()
+            zone_info = ZoneInfo(zone or current_app.config["BABEL_DEFAULT_TIMEZONE"])
+            value = value.astimezone(zone_info).date()
         return babel_format_date(value, format="long", locale=self.locale)
 
 
 def _role_title(role: JobRole, locale: str) -> str:
     return role.title_ru if locale == "ru" else role.title_en
-
-
-def _work_format_label(key: str) -> str:
-    labels = {
-        "remote": _("Remote"),
-        "office": _("In the office"),
-        "hybrid": _("Hybrid: partly remote, partly in the office"),
-    }
-    return labels.get(key, key)
-
-
-def _period_label(key: str) -> str:
-    labels = {"month": _("per month"), "year": _("per year"), "hour": _("per hour")}
-    return labels.get(key, key)
 
 
 def _outcome_label(outcome: str) -> str:
@@ -261,30 +251,41 @@ def _conditions(offer: Offer, role: JobRole, locale: str) -> list[str]:
     return [c for c in conditions if c]
 
 
-def offer_letter_context(db: Session, *, offer: Offer, locale: str) -> dict:
-    """Everything the offer letter shows, including the addressee's name from the vault."""
+def offer_letter_context(db: Session, *, offer: Offer, locale: str, named: bool = True) -> dict:
+    """Everything the offer letter shows, including the addressee's name from the vault.
+
+    ``named=False`` is a coordinator's preview: the candidacy code stands where the name
+    would be, and the vault is never opened.
+    """
     locale = document_locale(locale)
     fmt = _Fmt(locale)
     role = db.get(JobRole, offer.job_role_id)
-    user_id = db.scalar(select(Candidacy.user_id).where(Candidacy.id == offer.candidacy_id))
-    identity = vault.open_identity_of(db, user_id=user_id) if user_id is not None else None
+    user_id, code, zone = db.execute(
+        select(Candidacy.user_id, Candidacy.code, Campaign.time_zone)
+        .join(Campaign, Campaign.id == Candidacy.campaign_id)
+        .where(Candidacy.id == offer.candidacy_id)).one()
+    identity = (vault.open_identity_of(db, user_id=user_id)
+                if named and user_id is not None else None)
     with force_locale(locale):
-        symbol = get_currency_symbol(offer.currency, locale=locale)
         return {
             "lang": locale,
-            "company_name": current_app.config["COMPANY_NAME"],
-            "company_address": current_app.config["COMPANY_ADDRESS"],
+            "company_name": company_name(locale),
+            "company_address": company_address(locale),
             "letter_date": fmt.date(offer.issued_at),
             "reference": offer_reference(offer.id),
-            "candidate_name": (identity.full_name if identity else "") or _("candidate"),
+            "candidate_name": code if not named
+            else (identity.full_name if identity else "") or _("candidate"),
+            "preview": not named,
             "role_title": _role_title(role, locale),
-            "salary": f"{fmt.number(offer.salary)} {symbol} {_period_label(offer.period)}",
+            "salary": f"{format_money(offer.salary, offer.currency, language=locale)} "
+                      f"{period_label(offer.period)}",
             # The salary line already names the currency; a row of its own would repeat it.
             "currency": None,
             "start_date": fmt.date(offer.start_date),
-            "work_format": _work_format_label(offer.work_format),
+            "work_format": work_format_label(offer.work_format),
             "conditions": _conditions(offer, role, locale),
-            "expires_on": fmt.date(offer.expires_on),
+            # A deadline: the end of that day in the campaign's zone, and the zone says so.
+            "expires_on": format_last_day(offer.expires_on, zone),
             "accept_url": _accept_url(offer.id),
             "signatory_title": _("Head of Recruitment"),
         }
@@ -336,6 +337,12 @@ def dossier_context(db: Session, *, candidacy: Candidacy, locale: str) -> dict:
             .where(Submission.candidacy_id == candidacy.id)
         ):
             criterion_values[review_id].append((criterion_id, value))
+        answers = {task_id: redacted_text(text or "") if status == "released" else None
+                   for task_id, text, status in db.execute(
+                       select(Answer.task_id, Answer.redacted_text, Answer.check_status)
+                       .join(Submission, Submission.id == Answer.submission_id)
+                       .where(Submission.candidacy_id == candidacy.id,
+                              Submission.submitted_at.is_not(None)))}
         decisions: dict[int, Decision] = {}
         for decision in db.scalars(
             select(Decision).where(Decision.candidacy_id == candidacy.id)
@@ -387,6 +394,9 @@ def dossier_context(db: Session, *, candidacy: Candidacy, locale: str) -> dict:
                 raw = [r.score_raw for r in task_reviews]
                 tasks.append({
                     "title": task.title,
+                    # The reviewers' redacted copy; None until the custodian released it.
+                    "submitted": task.id in answers,
+                    "answer": answers.get(task.id),
                     "score": fmt.score(statistics.fmean(norm)) if norm else None,
                     "raw": fmt.score(statistics.fmean(raw)) if raw else None,
                     "reviews": [
@@ -418,7 +428,8 @@ def dossier_context(db: Session, *, candidacy: Candidacy, locale: str) -> dict:
                 "raw": fmt.score(result.raw) if result else None,
                 "decision": None if decision is None else {
                     "outcome": _outcome_label(decision.outcome),
-                    "reason": decision.reason or "",
+                    "reason": cutoff_reason(decision.reason) if decision.via_cutoff
+                    else decision.reason or "",
                     "decided_on": fmt.date(decision.decided_at),
                 },
                 "tasks": tasks,
@@ -434,13 +445,15 @@ def dossier_context(db: Session, *, candidacy: Candidacy, locale: str) -> dict:
         averages = {key: statistics.fmean(values) for key, values in overall.items()}
         return {
             "lang": locale,
-            "company_name": current_app.config["COMPANY_NAME"],
+            "company_name": company_name(locale),
             "code": candidacy.code,
             "campaign_title": campaign.title(locale),
             "generated_on": fmt.date(utcnow()),
             "stages": stage_sections,
             "matches": _matches_for(db, averages=averages, campaign=campaign, fmt=fmt,
-                                    titles=_criterion_titles(stages)),
+                                    titles={key: title[locale] for key, title in
+                                            criterion_titles(
+                                                db, campaign_id=campaign.id).items()}),
         }
 
 
@@ -453,7 +466,10 @@ def _matches_for(db: Session, *, averages: Mapping[str, float], campaign: Campai
             "role_title": match.role.title(fmt.locale),
             "reasons": [
                 f"{titles.get(check.key, check.key)}: {fmt.score(check.actual)} ≥ "
-                f"{fmt.score(check.required)}"
+                f"{fmt.score(check.required)}" if check.known else
+                _("%(criterion)s: not scored yet, needs %(required)s",
+                  criterion=titles.get(check.key, check.key),
+                  required=fmt.score(check.required))
                 for check in match.checks
             ],
         }
@@ -465,7 +481,8 @@ def _matches_for(db: Session, *, averages: Mapping[str, float], campaign: Campai
 
 def _eligibility_label(code: str, *, campaign: Campaign) -> str:
     if code == "too_young":
-        return _("Younger than %(age)s", age=campaign.min_age)
+        return ngettext("Younger than %(num)s year", "Younger than %(num)s years",
+                        campaign.min_age)
     if code == "citizenship":
         return _("Citizenship not accepted")
     if code.startswith("acknowledgement"):
@@ -482,44 +499,38 @@ def _reason_codes(reasons: object) -> set[str]:
     return codes
 
 
-def _funnel(db: Session, *, campaign: Campaign,
-            stages: Sequence[_StageInfo]) -> list[tuple[str, int]]:
-    distinct_users, anonymous = db.execute(
-        select(func.count(func.distinct(EligibilityCheck.user_id)),
-               func.count().filter(EligibilityCheck.user_id.is_(None)))
-        .where(EligibilityCheck.campaign_id == campaign.id)
-    ).one()
-    eligible = db.scalar(
-        select(func.count()).select_from(Candidacy).where(Candidacy.campaign_id == campaign.id)
-    ) or 0
-    submitted = dict(db.execute(
-        select(Submission.stage_id, func.count(func.distinct(Submission.candidacy_id)))
-        .join(Candidacy, Candidacy.id == Submission.candidacy_id)
-        .where(Candidacy.campaign_id == campaign.id, Submission.submitted_at.is_not(None))
-        .group_by(Submission.stage_id)
-    ).all())
-    offered, accepted = db.execute(
-        select(func.count(func.distinct(Offer.candidacy_id)),
-               func.count(func.distinct(Offer.candidacy_id)).filter(Offer.status == "accepted"))
-        .join(Candidacy, Candidacy.id == Offer.candidacy_id)
-        .where(Candidacy.campaign_id == campaign.id)
-    ).one()
-    # Candidacies created without a recorded check (imports, invitations) still registered.
-    registered = max((distinct_users or 0) + (anonymous or 0), eligible)
-    steps = [(_("Registered"), registered), (_("Eligible"), eligible)]
-    # Short labels: a stage's full title does not fit beside a funnel bar.
-    steps += [(_("Stage %(n)s submitted", n=n), submitted.get(s.id, 0))
-              for n, s in enumerate(stages, start=1)]
-    steps += [(_("Offers"), offered or 0), (_("Accepted"), accepted or 0)]
+def funnel_steps(numbers: funnel.CampaignFunnel) -> list[tuple[str, int]]:
+    """The funnel's steps as (label, people) in the current language, first to last."""
+    steps = [(_("Registered"), numbers.registered), (_("Eligible"), numbers.eligible),
+             (_("Applied"), numbers.applied)]
+    # Short labels: a stage's full title does not fit beside a funnel bar. A stage nobody
+    # has started yet is one line, not four lines of zeros.
+    for stage in numbers.stages:
+        n = stage.position
+        steps.append((_("Stage %(n)s: started", n=n), stage.started))
+        if stage.started:
+            steps += [(_("Stage %(n)s: submitted", n=n), stage.submitted),
+                      (_("Stage %(n)s: reviewed", n=n), stage.reviewed),
+                      (_("Stage %(n)s: decided", n=n), stage.decided)]
+    steps += [(_("Offers"), numbers.offered), (_("Accepted"), numbers.accepted)]
     return steps
 
 
 def _eligibility_failures(db: Session, *, campaign: Campaign) -> list[tuple[str, int]]:
+    """Rule label → people who failed it and never got through, as the funnel counts them."""
     seen: set[tuple[object, str]] = set()
     counts: Counter[str] = Counter()
+    got_through = sa.union(
+        select(EligibilityCheck.user_id).where(EligibilityCheck.campaign_id == campaign.id,
+                                               EligibilityCheck.passed,
+                                               EligibilityCheck.user_id.is_not(None)),
+        select(Candidacy.user_id).where(Candidacy.campaign_id == campaign.id,
+                                        Candidacy.user_id.is_not(None)))
     for check_id, user_id, reasons in db.execute(
         select(EligibilityCheck.id, EligibilityCheck.user_id, EligibilityCheck.reasons)
-        .where(EligibilityCheck.campaign_id == campaign.id, EligibilityCheck.passed.is_(False))
+        .where(EligibilityCheck.campaign_id == campaign.id, EligibilityCheck.passed.is_(False),
+               sa.or_(EligibilityCheck.user_id.is_(None),
+                      EligibilityCheck.user_id.not_in(got_through)))
     ):
         # Someone who retried counts once per rule they failed, not once per attempt.
         who = user_id if user_id is not None else f"check-{check_id}"
@@ -607,7 +618,7 @@ def campaign_report_context(db: Session, *, campaign: Campaign, locale: str) -> 
     fmt = _Fmt(locale)
     with force_locale(locale):
         stages = _stages(db, campaign_id=campaign.id, locale=locale)
-        funnel = _funnel(db, campaign=campaign, stages=stages)
+        steps = funnel_steps(funnel.campaign_funnel(db, campaign=campaign))
         failures = _eligibility_failures(db, campaign=campaign)
         reviews = _campaign_reviews(db, campaign_id=campaign.id)
         by_stage: dict[int, list[_ReviewRow]] = defaultdict(list)
@@ -657,13 +668,14 @@ def campaign_report_context(db: Session, *, campaign: Campaign, locale: str) -> 
 
         return {
             "lang": locale,
-            "company_name": current_app.config["COMPANY_NAME"],
+            "company_name": company_name(locale),
             "campaign_title": campaign.title(locale),
             "campaign_key": campaign.key,
             "generated_on": fmt.date(utcnow()),
-            "period": f"{fmt.date(campaign.opens_at)} – {fmt.date(campaign.closes_at)}",
+            "period": f"{fmt.date(campaign.opens_at, campaign.time_zone)} – "
+                      f"{fmt.date(campaign.closes_at, campaign.time_zone)}",
             "funnel_svg": charts.funnel_chart(
-                steps=funnel, title=_("From registration to hire"),
+                steps=steps, title=_("From registration to hire"),
                 empty_label=_("No data"), value_format=fmt.number),
             "eligibility_failures": [(label, count) for label, count in failures],
             "eligibility_svg": charts.bar_chart(

@@ -47,17 +47,23 @@ def _html(template: str, context: dict) -> str:
         return render_template(template, **context)
 
 
-def offer_letter(db: Session, *, offer: Offer, locale: str) -> Document:
-    """The NAMED offer letter of ``offer``; its metadata still holds only the reference."""
-    context = data.offer_letter_context(db, offer=offer, locale=locale)
+def offer_letter(db: Session, *, offer: Offer, locale: str, named: bool = True) -> Document:
+    """The NAMED offer letter of ``offer``; its metadata still holds only the reference.
+
+    ``named=False`` gives a coordinator's preview, with the candidacy code for the name.
+    """
+    context = data.offer_letter_context(db, offer=offer, locale=locale, named=named)
     with force_locale(context["lang"]):
         title = _("Offer of employment %(reference)s", reference=context["reference"])
+        if not named:
+            title = _("%(title)s (preview)", title=title)
+    suffix = "" if named else "-preview"
     return Document(
         html=_html("pdf/offer_letter.html", context),
         title=title,
         author=context["company_name"],
         lang=context["lang"],
-        filename=f"offer-{context['reference']}.pdf",
+        filename=f"offer-{context['reference']}{suffix}.pdf",
     )
 
 

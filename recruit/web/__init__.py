@@ -8,6 +8,8 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from recruit import access
+from recruit import labels as shared_labels
+from recruit.domain.redaction import split_markers
 from recruit.errors import render_error
 
 csrf = CSRFProtect()
@@ -20,6 +22,7 @@ def init_app(app) -> None:
         coordinator,
         custodian,
         decisions,
+        demo,
         labels,
         main,
         offers,
@@ -31,7 +34,7 @@ def init_app(app) -> None:
     csrf.init_app(app)
     auth.login_manager.init_app(app)
     for module in (main, auth, applicant, review, reviewers, coordinator, decisions, offers,
-                   reports, custodian):
+                   reports, custodian, demo):
         app.register_blueprint(module.bp)
     if app.config.get("BENCH"):
         # Baselines of `make bench` only: not part of the site, so never registered otherwise.
@@ -50,8 +53,15 @@ def init_app(app) -> None:
         return render_error(400, str(_l("The form has expired. Please reload the page and send "
                                         "it again.")))
 
-    app.jinja_env.globals.update(state_text=labels.state_label,
-                                 outcome_text=labels.outcome_label)
+    app.jinja_env.globals.update(
+        state_text=labels.state_label, outcome_text=labels.outcome_label,
+        label_table=shared_labels.table, offer_status_text=shared_labels.offer_status_label,
+        work_format_text=shared_labels.work_format_label,
+        period_text=shared_labels.period_label,
+        audit_action_text=shared_labels.audit_action_label,
+        audit_subject=shared_labels.audit_subject,
+        track_kind_text=shared_labels.track_kind_label,
+        cutoff_reason_text=shared_labels.cutoff_reason, redacted_parts=split_markers)
 
     @app.context_processor
     def _inject():

@@ -20,6 +20,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, logout_user
 from sqlalchemy import select
 from sqlalchemy.orm import defer, joinedload
@@ -281,12 +282,14 @@ def _offer_link(offer_id: int) -> str | None:
 
 
 def _limits_label(task) -> str | None:
+    # Shown after "Words: 96", so the label names the limits without repeating "words:".
     if task.max_words is not None and task.min_words:
-        return _("%(min)d–%(max)d words", min=task.min_words, max=task.max_words)
+        return ngettext("%(min)d to %(num)d word", "%(min)d to %(num)d words", task.max_words,
+                        min=task.min_words)
     if task.max_words is not None:
-        return _("up to %(max)d words", max=task.max_words)
+        return ngettext("up to %(num)d word", "up to %(num)d words", task.max_words)
     if task.min_words:
-        return _("at least %(min)d words", min=task.min_words)
+        return ngettext("at least %(num)d word", "at least %(num)d words", task.min_words)
     return None
 
 
@@ -468,6 +471,13 @@ def waitlist_leave():
 
 # -- status ------------------------------------------------------------------------------------
 
+def _may_withdraw(candidacy: Candidacy) -> bool:
+    # Someone who did not pass has nothing left to withdraw from: the wave ended for them
+    # (an offer of another role, should one come, is declined on its own page).
+    return (candidacy.state != State.NOT_PASSED
+            and (State(candidacy.state), Event.WITHDRAW) in TRANSITIONS)
+
+
 @bp.route("/candidacies/<int:candidacy_id>")
 @writes  # closes an expired stage of the applicant's on the way
 @access.guard(access.is_applicant)
@@ -481,7 +491,7 @@ def candidacy(candidacy_id: int):
     stages = {s.id: s for s in candidacy.campaign.stages}
     offer_links = {s.extra["offer_id"]: _offer_link(s.extra["offer_id"])
                    for s in steps if s.kind == "offer"}
-    can_withdraw = (State(candidacy.state), Event.WITHDRAW) in TRANSITIONS
+    can_withdraw = _may_withdraw(candidacy)
     return render_template("applicant/candidacy.html", candidacy=candidacy, steps=steps,
                            stages=stages, offer_links=offer_links, can_withdraw=can_withdraw,
                            now=now)
@@ -691,7 +701,7 @@ def withdraw(candidacy_id: int):
     db, now = get_db(), clock.now()
     candidacy = _own_candidacy(candidacy_id)
     back = url_for("applicant.candidacy", candidacy_id=candidacy.id)
-    if (State(candidacy.state), Event.WITHDRAW) not in TRANSITIONS:
+    if not _may_withdraw(candidacy):
         flash(_("This application has ended and cannot be withdrawn."), "info")
         return redirect(back)
     form = ConfirmForm()

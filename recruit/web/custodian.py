@@ -232,8 +232,8 @@ def home():
                       .where(Answer.check_status == "pending"))
     rows = db.execute(
         select(Answer.token, Answer.text, Answer.redaction_spans, Submission.submitted_at,
-               Candidacy.code, Campaign.key, Campaign.auto_release_hours, Stage.position,
-               Task.key.label("task_key"))
+               Candidacy.code, Campaign.title_en, Campaign.title_ru, Campaign.auto_release_hours,
+               Stage.position, Task.position.label("task_position"))
         .join(Submission, Submission.id == Answer.submission_id)
         .join(Candidacy, Candidacy.id == Submission.candidacy_id)
         .join(Campaign, Campaign.id == Candidacy.campaign_id)
@@ -244,8 +244,9 @@ def home():
         .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     ).all()
     queue = [{
-        "token": r.token, "code": r.code, "campaign": r.key, "stage": r.position,
-        "task": r.task_key, "submitted_at": r.submitted_at,
+        "token": r.token, "code": r.code,
+        "campaign": r.title_ru if current_language() == "ru" else r.title_en,
+        "stage": r.position, "task": r.task_position, "submitted_at": r.submitted_at,
         "spans": len(r.redaction_spans or []),
         "signed": redaction.looks_signed(r.text),
         "due": _auto_release_due(r.submitted_at, r.auto_release_hours),
@@ -274,7 +275,7 @@ def _render_answer(answer: Answer, *, mark: MarkSpanForm | None = None,
                    phrase: MarkPhraseForm | None = None, status: int = 200):
     db = get_db()
     context = db.execute(
-        select(Candidacy.code, Campaign.key, Campaign.auto_release_hours,
+        select(Candidacy.code, Campaign.title_en, Campaign.title_ru, Campaign.auto_release_hours,
                Submission.submitted_at)
         .join(Submission, Submission.candidacy_id == Candidacy.id)
         .join(Campaign, Campaign.id == Candidacy.campaign_id)
@@ -287,7 +288,8 @@ def _render_answer(answer: Answer, *, mark: MarkSpanForm | None = None,
     spans = sorted(answer.redaction_spans or [], key=lambda s: (s["start"], s["end"]))
     html = render_template(
         "custodian/answer.html", answer=answer, task=task, code=context.code,
-        campaign=context.key, submitted_at=context.submitted_at,
+        campaign=context.title_ru if current_language() == "ru" else context.title_en,
+        submitted_at=context.submitted_at,
         due=_auto_release_due(context.submitted_at, context.auto_release_hours),
         segments=_segments(answer.text, spans), spans=spans,
         redacted=redaction.split_markers(answer.redacted_text or ""),

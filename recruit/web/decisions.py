@@ -17,7 +17,7 @@ from recruit import access, security
 from recruit.db import get_db, utcnow, writes
 from recruit.domain import decisions
 from recruit.i18n import current_language
-from recruit.models import Campaign, Candidacy, Stage
+from recruit.models import Campaign, Candidacy, JobRole, Stage
 from recruit.web.forms import Form
 
 bp = Blueprint("decisions", __name__, url_prefix="/coordinate/campaigns/<int:campaign_id>")
@@ -202,18 +202,20 @@ def candidacy(campaign_id: int, stage_id: int, code: str):
 @bp.route("/alternates")
 @access.guard(access.may_manage_campaigns)
 def alternates(campaign_id: int):
-    """Candidacies that did not pass but meet another role's requirements, with the reasons."""
+    """Candidacies that did not pass but meet another role's requirements so far, with the
+    reasons, what is not known yet, and for each role the campaigns open to an invitation."""
     db = get_db()
     campaign, _stage = _load(campaign_id)
     page = decisions.alternates_page(db, campaign=campaign, page=_page_arg())
-    form = InviteForm(formdata=None)
-    targets = _invite_targets(campaign)
-    form.target.choices = [SelectChoice(c.id, f"{c.title(current_language())} ({c.key})")
-                           for c in targets]
-    # The select of each row preselects a campaign hiring for a role the row matches.
-    campaign_roles = {c.id: c.job_role.key for c in targets if c.job_role is not None}
+    open_for: dict[str, list[Campaign]] = {}
+    for target in _invite_targets(campaign):
+        if target.job_role is not None:
+            open_for.setdefault(target.job_role.key, []).append(target)
+    role_tracks = dict(db.execute(select(JobRole.key, JobRole.track_key)).all())
     return render_template("coordinator/decision_alternates.html", campaign=campaign,
-                           page=page, form=form, campaign_roles=campaign_roles)
+                           page=page, open_for=open_for, role_tracks=role_tracks,
+                           titles=decisions.criterion_titles(db, campaign_id=campaign.id),
+                           form=InviteForm(formdata=None))
 
 
 def _invite_targets(campaign: Campaign) -> list[Campaign]:
@@ -244,5 +246,5 @@ def invite(campaign_id: int, code: str):
         flash(error_text(exc), "error")
         return redirect(back)
     flash(_("%(code)s is invited into %(campaign)s as %(new)s.", code=candidacy.code,
-            campaign=target.key, new=fresh.code), "success")
+            campaign=target.title(current_language()), new=fresh.code), "success")
     return redirect(back)

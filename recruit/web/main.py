@@ -44,6 +44,13 @@ def set_language(language: str):
     return redirect(target if target.startswith(host + "/") else url_for("main.index"))
 
 
+@bp.route("/favicon.ico")
+@access.public
+def favicon():
+    """Browsers and tools that ask for the icon at the old address get the site's icon."""
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
+
+
 @bp.route("/healthz")
 @access.public
 def healthz():

@@ -19,7 +19,7 @@ from recruit import access, security
 from recruit.db import get_db, utcnow, writes
 from recruit.domain import audit, offers
 from recruit.domain.pipeline import State
-from recruit.i18n import current_language
+from recruit.i18n import current_language, format_money
 from recruit.models import Campaign, Candidacy, JobRole, Offer, User
 from recruit.vault import open_identity_of
 from recruit.web.forms import Form
@@ -92,6 +92,7 @@ def _offer_row(offer: Offer, code: str, role: JobRole) -> dict:
 
 
 @bp.route("/coordinate/campaigns/<int:campaign_id>/offers")
+@writes  # an offer past its day lapses when it is looked at
 @access.guard(access.may_manage_campaigns)
 @writes
 def campaign_offers(campaign_id: int):
@@ -116,7 +117,9 @@ def campaign_offers(campaign_id: int):
     pages = max(1, -(-int(waiting_total or 0) // PER_PAGE))
     return render_template("coordinator/offers.html", campaign=campaign, offers=rows,
                            capacity=offers.capacity(db, campaign=campaign), waiting=waiting,
-                           waiting_total=waiting_total, page=min(page, pages), pages=pages)
+                           waiting_total=waiting_total, page=min(page, pages), pages=pages,
+                           named_letters=access.may_download_offer_letter(
+                               current_user, addressee_user_id=None))
 
 
 def _role_choices(db) -> list[JobRole]:
@@ -141,14 +144,14 @@ def offer_new(campaign_id: int, code: str):
     if wanted not in roles:
         wanted = campaign.job_role.key if campaign.job_role else next(iter(roles))
     role = roles[wanted]
-    today = offers.today(utcnow())
+    today = offers.today(utcnow(), zone=campaign.time_zone)
     form = OfferForm(data=None if request.method == "POST" else {
         "role": role.key, "salary": role.salary_min, "work_format": role.work_format,
         "start_date": today + timedelta(days=14), "expires_on": today + timedelta(days=7),
         "standard_conditions": True})
     form.role.choices = [
-        SelectChoice(r.key, _("%(role)s (from %(n)s %(c)s)", role=_role_title(r), n=r.salary_min,
-                  c=r.currency))
+        SelectChoice(r.key, _("%(role)s (from %(amount)s)", role=_role_title(r),
+                              amount=format_money(r.salary_min, r.currency)))
         for r in roles.values()]
     if form.validate_on_submit():
         role = roles[form.role.data]
@@ -157,7 +160,8 @@ def offer_new(campaign_id: int, code: str):
         conditions += offers.conditions_from_text(form.extra_conditions.data)
         if form.salary.data < role.salary_min:
             form.salary.errors = [_("The salary may not be below the role's minimum of "
-                                    "%(n)s %(c)s.", n=role.salary_min, c=role.currency)]
+                                    "%(amount)s.",
+                                    amount=format_money(role.salary_min, role.currency))]
         else:
             try:
                 offer = offers.issue(db, candidacy=candidacy, role=role,
@@ -199,6 +203,7 @@ def _applicant_view(offer: Offer) -> dict:
     role = offer.job_role
     campaign = offer.candidacy.campaign
     return {"id": offer.id, "role": _role_title(role), "campaign": campaign.title(lang),
+            "zone": campaign.time_zone,
             "salary": offer.salary, "currency": offer.currency, "period": offer.period,
             "start_date": offer.start_date, "work_format": offer.work_format,
             "conditions": offers.localised_conditions(offer.conditions, lang),
@@ -207,6 +212,7 @@ def _applicant_view(offer: Offer) -> dict:
 
 
 @bp.route("/me/offers")
+@writes  # an offer past its day lapses when it is looked at
 @access.guard(access.is_applicant)
 @writes
 def my_offers():
@@ -222,6 +228,7 @@ def my_offers():
 
 
 @bp.route("/me/offers/<int:offer_id>")
+@writes  # an offer past its day lapses when it is looked at
 @access.guard(access.is_applicant)
 @writes
 def show(offer_id: int):
@@ -249,6 +256,7 @@ def _answer(offer_id: int, *, accept: bool):
 
 
 @bp.route("/me/offers/<int:offer_id>/accept", methods=["GET", "POST"])
+@writes  # an offer past its day lapses when it is looked at
 @access.guard(access.is_applicant)
 @writes
 def accept(offer_id: int):
@@ -257,6 +265,7 @@ def accept(offer_id: int):
 
 
 @bp.route("/me/offers/<int:offer_id>/decline", methods=["GET", "POST"])
+@writes  # an offer past its day lapses when it is looked at
 @access.guard(access.is_applicant)
 @writes
 def decline(offer_id: int):
@@ -267,6 +276,7 @@ def decline(offer_id: int):
 # -- the custodian -----------------------------------------------------------------------------
 
 @bp.route("/custody/hires")
+@writes
 @access.guard(access.is_custodian)
 @writes
 def hires():

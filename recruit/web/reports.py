@@ -64,6 +64,7 @@ def _pdf(document: documents.Document) -> Response:
 
 
 @bp.route("/offers/<int:offer_id>/letter.pdf")
+@writes
 @access.guard(access.is_authenticated)
 @writes
 def offer_letter(offer_id: int):
@@ -81,6 +82,16 @@ def offer_letter(offer_id: int):
     else:
         locale = _requested_language()
     return _pdf(documents.offer_letter(db, offer=offer, locale=locale))
+
+
+@bp.route("/coordinate/offers/<int:offer_id>/letter-preview.pdf")
+@access.guard(access.may_preview_offer_letter)
+def offer_letter_preview(offer_id: int):
+    """The offer letter as its addressee will read it, with the candidacy code for the name."""
+    db = get_db()
+    offer = db.get(Offer, offer_id) or abort(404)
+    return _pdf(documents.offer_letter(db, offer=offer, locale=_requested_language(),
+                                       named=False))
 
 
 @bp.route("/coordinate/candidacies/<code>/dossier.pdf")
@@ -115,6 +126,7 @@ def campaign_results_csv(campaign_id: int):
 
 
 @bp.route("/custody/campaigns/<int:campaign_id>/hires.csv")
+@writes
 @access.guard(access.may_export_hires)
 @writes
 def hires_csv(campaign_id: int):

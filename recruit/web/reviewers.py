@@ -16,7 +16,7 @@ from wtforms.validators import DataRequired, Email, Length
 
 from recruit import access, security
 from recruit.db import get_db, writes
-from recruit.domain import accounts, assignment, review_stats
+from recruit.domain import accounts, assignment, decisions, review_stats
 from recruit.models import Campaign, CampaignReviewer, Role, Stage, User
 from recruit.web.forms import ConfirmForm, Form
 from recruit.web.review import error_message
@@ -129,7 +129,9 @@ def stage_scores(campaign_id: int, stage_id: int):
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     return render_template("coordinator/review_progress_stage.html", campaign=campaign,
                            stage=stage, rows=rows, total=total, page=page, pages=pages,
-                           offset=(page - 1) * PAGE_SIZE)
+                           offset=(page - 1) * PAGE_SIZE,
+                           criteria=decisions.criterion_titles(get_db(),
+                                                               campaign_id=campaign.id))
 
 
 @bp.route("/reviews/normalise", methods=["POST"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -71,21 +72,31 @@ def frozen_clock(monkeypatch) -> Clock:
     return state
 
 
-@pytest.fixture
-def live_server(new_database, tmp_path):
-    """The app on a fresh migrated database with real commits, served from a thread."""
+@contextmanager
+def serving(new_database, folder, **config):
+    """The app on a fresh migrated database with real commits, served from a thread;
+    ``config`` adds settings (``DEMO=True``, say)."""
     url = new_database()
     engine = make_engine(url)
     upgrade(engine)
     engine.dispose()
-    app = create_app(app_config(url, tmp_path))
+    app = create_app(app_config(url, folder, **config))
     server = LiveServer(app)
     # Links in e-mails point at this server, as `recruit run` makes them point at its port.
     set_public_url(app, server.url)
     server.start()
-    yield server
-    server.stop()
-    app.extensions["recruit.engine"].dispose()
+    try:
+        yield server
+    finally:
+        server.stop()
+        app.extensions["recruit.engine"].dispose()
+
+
+@pytest.fixture
+def live_server(new_database, tmp_path):
+    """The app on a fresh migrated database with real commits, served from a thread."""
+    with serving(new_database, tmp_path) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -23,20 +23,36 @@ def test_a_role_matches_when_every_minimum_is_met_and_the_reasons_say_by_how_muc
         ("judgement", True, 0.5), ("literacy", True, 0.0), ("rules", True, 0.25)]
 
 
-@pytest.mark.parametrize(("profile", "failing"), [
-    ({"judgement": 3.4, "rules": 4.0, "literacy": 3.0}, "judgement"),
-    ({"judgement": 4.0, "literacy": 3.0}, "rules"),
-], ids=["below-minimum", "never-scored"])
-def test_a_role_does_not_match_when_a_criterion_falls_short_or_is_missing(profile, failing):
+def test_a_role_does_not_match_when_a_known_criterion_falls_short():
+    profile = {"judgement": 3.4, "rules": 4.0, "literacy": 3.0}
     result = evaluate(profile, MODERATOR)
     assert not result.matched
-    assert [c.key for c in result.checks if not c.met] == [failing]
+    assert [c.key for c in result.checks if not c.met] == ["judgement"]
     assert match_roles(profile, [MODERATOR]) == []
+
+
+def test_a_criterion_not_scored_yet_is_not_yet_known_and_does_not_block_the_match():
+    # After a stage that never scored judgement, the moderator role is still suggested,
+    # saying what is not known yet.
+    [match] = match_roles({"rules": 4.0, "literacy": 3.0}, [MODERATOR])
+    assert match.matched and not match.complete
+    assert [c.key for c in match.unknown] == ["judgement"]
+    assert match.surplus == pytest.approx(0.5)
+
+
+def test_a_profile_with_nothing_known_matches_nothing():
+    assert match_roles({"tone": 5.0}, [MODERATOR]) == []
+
+
+def test_roles_known_in_full_come_before_roles_with_unknown_requirements():
+    profile = {"literacy": 4.2, "clarity": 4.1, "rules": 5.0}
+    assert [m.role.key for m in match_roles(profile, [EDITOR, MODERATOR])] == [
+        "help-centre-editor", "moderator"]
 
 
 def test_a_missing_criterion_has_no_margin():
     check = next(c for c in evaluate({}, MODERATOR).checks if c.key == "rules")
-    assert (check.actual, check.margin, check.met) == (None, None, False)
+    assert (check.actual, check.margin, check.met, check.known) == (None, None, False, False)
 
 
 def test_an_average_that_shows_as_the_minimum_meets_it():

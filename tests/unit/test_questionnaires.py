@@ -63,6 +63,27 @@ def test_job_roles_offer_and_requirements():
     assert roles["moderator"]["requirements"]["judgement"] >= 3.5
 
 
+def _stage_one_criteria(track_name: str) -> set[str]:
+    track = load_file(SHIPPED / f"{track_name}.toml").data
+    return {c["key"] for task in track["stages"][0]["tasks"] for c in task["rubric"]}
+
+
+def test_every_shipped_role_can_be_suggested_after_stage_1_of_every_track():
+    roles = load_file(SHIPPED / "job-roles.toml").data["roles"]
+    for track_name in ("support-agent", "moderator"):
+        scored = _stage_one_criteria(track_name)
+        for role in roles:
+            if role["key"] != track_name:
+                assert set(role["requirements"]) & scored, (track_name, role["key"])
+
+
+def test_after_stage_1_of_the_agent_track_every_other_role_is_known_in_full():
+    scored = _stage_one_criteria("support-agent")
+    roles = load_file(SHIPPED / "job-roles.toml").data["roles"]
+    assert {role["key"]: sorted(set(role["requirements"]) - scored) for role in roles
+            if role["key"] != "support-agent"} == {"moderator": [], "help-centre-editor": []}
+
+
 def test_interview_bank_has_ten_questions_in_each_of_five_categories():
     bank = load_file(SHIPPED / "interview-bank.toml").data
 

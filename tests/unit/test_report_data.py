@@ -8,7 +8,8 @@ import pytest
 import sqlalchemy as sa
 from markupsafe import Markup
 
-from recruit.reports import data
+from recruit.models import Answer, Submission
+from recruit.reports import data, documents
 from tests.report_world import MARIA, MARIA_EMAIL, build_report_world
 
 PLAIN = (str, int, float, bool, type(None), date, Markup)
@@ -57,10 +58,10 @@ def test_offer_letter_names_the_addressee_and_the_terms(db, world):
     context = data.offer_letter_context(db, offer=world.maria_offer, locale="ru")
     assert context["candidate_name"] == "Мария Сергеевна Иванова"
     assert context["role_title"] == "Специалист службы поддержки"
-    assert context["salary"].startswith("40\u00a0000 ₽")
+    assert context["salary"] == "40\u00a0000\u00a0₽ в месяц"
     assert context["reference"] == f"OF-{world.maria_offer.id:06d}"
     assert "Испытательный срок — три месяца." in context["conditions"]
-    assert context["company_name"] == "Social network support team"
+    assert context["company_name"] == "Служба поддержки социальной сети"
 
 
 def test_dossier_labels_reviewers_in_reading_order_per_dossier(db, world):
@@ -84,6 +85,25 @@ def test_dossier_shows_every_stage_reached_with_scores_and_decisions(db, world):
     assert {c["title"] for c in first["criteria"]} >= {"Грамотность", "Ясность", "Тон"}
 
 
+def test_dossier_shows_each_answer_as_reviewers_read_it_and_never_the_original(db, world):
+    answers = db.scalars(sa.select(Answer).join(Submission)
+                         .where(Submission.candidacy_id == world.maria_candidacy.id,
+                                Submission.stage_id == world.campaign.stages[0].id)
+                         .order_by(Answer.task_id)).all()
+    answers[0].text = "Я Мария, пишу из Вологды."
+    answers[0].redacted_text = "Я ⟦name⟧, пишу из ⟦city⟧."
+    answers[1].check_status = "pending"
+    db.flush()
+    context = data.dossier_context(db, candidacy=world.maria_candidacy, locale="ru")
+    first, second, _third = context["stages"][0]["tasks"]
+    assert first["answer"] == "Я [имя скрыто], пишу из [город скрыт]."
+    assert second["answer"] is None and second["submitted"]
+    html = documents.dossier(db, candidacy=world.maria_candidacy, locale="ru").html
+    assert "Я [имя скрыто], пишу из [город скрыт]." in html and "Вологды" not in html
+    assert "The custodian has not checked" not in html
+    assert "Хранитель данных ещё не проверил этот ответ" in html
+
+
 def test_dossier_of_a_rejected_candidacy_stops_at_the_stage_it_reached(db, world):
     rejected = next(c for c in world.candidacies if c.state == "not_passed")
     context = data.dossier_context(db, candidacy=rejected, locale="en")
@@ -103,7 +123,22 @@ def test_campaign_report_funnel_counts_each_step(db, world):
 def test_eligibility_failures_count_each_applicant_once_per_rule(db, world):
     context = data.campaign_report_context(db, campaign=world.campaign, locale="en")
     assert dict(context["eligibility_failures"]) == {
-        "Younger than 18": 2, "Citizenship not accepted": 2, "Confirmation not given": 2}
+        "Younger than 18 years": 2, "Citizenship not accepted": 2, "Confirmation not given": 2}
+
+
+def test_someone_who_failed_then_got_through_is_not_a_failure_in_the_report(db, world):
+    from recruit.models import EligibilityCheck
+
+    # One of the twelve candidates had first failed the age rule, then passed.
+    db.add(EligibilityCheck(user_id=world.candidacies[0].user_id, campaign_id=world.campaign.id,
+                            passed=False, reasons=["too_young"]))
+    db.flush()
+    context = data.campaign_report_context(db, campaign=world.campaign, locale="en")
+    assert dict(context["eligibility_failures"])["Younger than 18 years"] == 2
+    funnel = str(context["funnel_svg"])
+    # Still 17 registered and 12 eligible: the five left out are the ones in the table.
+    for count in (17, 12):
+        assert f'font-weight="bold" fill="#1f2933">{count}</text>' in funnel
 
 
 def test_campaign_report_stage_statistics(db, world):

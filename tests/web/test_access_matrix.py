@@ -34,6 +34,7 @@ EXPECTED: dict[str, dict[str, int]] = {
     "main.index": everyone(302, anonymous=200),
     "main.set_language": everyone(302),
     "main.healthz": everyone(200),
+    "main.favicon": everyone(301),
     "auth.register": everyone(302, anonymous=200),
     "auth.confirm": everyone(302),
     "auth.resend_confirmation": only("applicant", ok=302),
@@ -93,6 +94,7 @@ EXPECTED: dict[str, dict[str, int]] = {
     # -- reports ----------------------------------------------------------------------------
     # A reviewer has no right to know which offers exist: 404, as for a missing one.
     "reports.offer_letter": {**only("applicant", "custodian"), "reviewer": 404},
+    "reports.offer_letter_preview": only(*STAFF),
     "reports.dossier": only(*STAFF),
     "reports.campaign_report": only(*STAFF),
     "reports.campaign_results_csv": only(*STAFF),
@@ -110,11 +112,15 @@ EXPECTED: dict[str, dict[str, int]] = {
     "custodian.contact_request": only(*STAFF),
     "custodian.handover": only("custodian"),
     "custodian.audit": only("custodian"),
+    # -- the demo of `make run` (the matrix runs in demo mode; outside it the page is a 404) --
+    "demo.outbox": only("custodian"),
 }
 
 
 @pytest.fixture
-def world(db):
+def world(db, app, monkeypatch):
+    # Demo mode, so the demo's pages exist too (and mail is delivered after each request).
+    monkeypatch.setitem(app.config, "DEMO", True)
     return build_world(db)
 
 

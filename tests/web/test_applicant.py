@@ -155,7 +155,7 @@ def test_form_errors_keep_what_was_typed(client, campaign, applicant):
     ("overrides", "reasons", "message"),
     [
         ({"birth_date": "2008-05-21"}, ["too_young"],
-         "You must be at least 18 years old on the day you apply; by the date of birth you "
+         "You must be at least 18 years old on the day you apply. By the date of birth you "
          "gave, you are 17."),
         ({"citizenship": "DE", "phone": "+49 30 901820"}, ["citizenship"],
          "you gave Germany"),

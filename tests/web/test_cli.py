@@ -61,6 +61,44 @@ def test_demo_applicants_have_submitted_stage_one_and_signed_names_are_redacted(
         assert all(a.text.split()[-1] not in a.redacted_text for a in signed)
 
 
+def test_demo_answers_are_real_varied_and_within_each_tasks_limits(fresh_app):
+    from recruit.domain.applications import word_count
+    from recruit.models import Answer, Task
+
+    run(fresh_app, "demo", "load")
+    with fresh_app.app_context():
+        rows = get_db().execute(sa.select(Answer.text, Task.key, Task.min_words,
+                                          Task.max_words).join(Task)).all()
+    by_task: dict[str, list[str]] = {}
+    for text, key, low, high in rows:
+        assert low <= word_count(text) <= (high or 10**6), (key, word_count(text))
+        by_task.setdefault(key, []).append(text)
+    assert len(by_task) == 3
+    for key, texts in by_task.items():
+        assert len(set(texts)) == len(texts) == 8, f"every applicant writes their own {key}"
+    # Each task gets answers about that task, not shuffled sentences shared between tasks.
+    assert all("гус" in text.lower() or "динозавр" in text.lower()
+               for text in by_task["dinosaur-or-geese"])
+    assert all("язык" in text.lower() for text in by_task["language"])
+    assert not set(" ".join(by_task["language"]).split(". ")) & set(
+        " ".join(by_task["caps-lock"]).split(". "))
+
+
+def test_the_demo_funnel_has_people_who_were_not_eligible(fresh_app):
+    from recruit.domain import funnel
+    from recruit.models import EligibilityCheck
+
+    run(fresh_app, "demo", "load")
+    with fresh_app.app_context():
+        db = get_db()
+        campaign = db.scalars(sa.select(Campaign)).one()
+        numbers = funnel.campaign_funnel(db, campaign=campaign)
+        reasons = sorted(r for rs in db.scalars(sa.select(EligibilityCheck.reasons)
+                                                .where(~EligibilityCheck.passed)) for r in rs)
+    assert (numbers.registered, numbers.eligible, numbers.applied) == (10, 8, 8)
+    assert reasons == ["citizenship", "too_young"]
+
+
 def test_users_create_and_custodian_handover_is_audited(fresh_app):
     result = run(fresh_app, "users", "create", "--email", "Anna@Example.org", "--role",
                  "coordinator", "--custodian")
@@ -134,7 +172,32 @@ def test_campaign_create_explains_bad_dates(fresh_app):
                                  "next monday", "--closes", "2027-02-10"],
                            obj=_script_info(fresh_app))
     assert result.exit_code != 0
-    assert "is not a date like 2026-12-01" in result.output
+    assert "is not a day like 2026-12-01" in result.output
+
+
+def test_campaign_dates_on_the_command_line_mean_whole_days_in_its_zone(fresh_app):
+    from datetime import UTC, datetime
+
+    from recruit.db import get_db
+    from recruit.models import Campaign
+
+    runner = CliRunner()
+    with fresh_app.app_context():
+        from recruit.domain import tracks
+
+        tracks.load_shipped(get_db())
+        get_db().commit()
+    result = runner.invoke(cli, ["campaign", "create", "--track", "support-agent", "--opens",
+                                 "2027-12-01", "--closes", "2027-12-31", "--key", "winter",
+                                 "--time-zone", "Asia/Yekaterinburg"],
+                           obj=_script_info(fresh_app))
+    assert result.exit_code == 0, result.output
+    with fresh_app.app_context():
+        campaign = get_db().query(Campaign).filter_by(key="winter").one()
+        stored = (campaign.time_zone, campaign.opens_at, campaign.closes_at)
+    # Yekaterinburg is UTC+5: the first minute of 1 December and the last of 31 December.
+    assert stored == ("Asia/Yekaterinburg", datetime(2027, 11, 30, 19, 0, tzinfo=UTC),
+                      datetime(2027, 12, 31, 18, 59, 59, tzinfo=UTC))
 
 
 def test_unconfigured_instance_gets_a_clear_message_not_a_traceback(tmp_path):

@@ -939,7 +939,8 @@ def leak_app(new_database, tmp_path_factory):
     engine = make_engine(url)
     upgrade(engine)
     engine.dispose()
-    application = create_app(app_config(url, tmp_path_factory.mktemp("leak")))
+    # In demo mode: its outbox page lists every e-mail, applicants' addresses included.
+    application = create_app(app_config(url, tmp_path_factory.mktemp("leak"), DEMO=True))
     built = build(application)
     yield application, built
     application.extensions["recruit.engine"].dispose()
@@ -1029,6 +1030,20 @@ def test_the_crawl_finds_identities_where_they_are_shown(leak_app, detector, cra
                        detector, tap, limit=9)
     assert {hit.kind for _, hit in result.leaks} >= {"name"}
     assert len({url for url, _ in result.leaks}) >= 2
+
+
+def test_the_demo_outbox_carries_identities_and_only_the_custodian_reads_it(leak_app, detector,
+                                                                             crawls):
+    """Positive control 4: the outbox page would leak if its guard let anyone else in."""
+    app, built = leak_app
+    results, seeds, tap = crawls
+    with app.app_context():
+        result = crawl(app, built.custodian, {"demo.outbox": seeds["demo.outbox"]}, detector,
+                       tap, limit=2)
+    assert {"email", "name"} <= {hit.kind for url, hit in result.leaks
+                                 if url.startswith("/demo/outbox")}
+    for viewer in results.values():
+        assert viewer.pages.get("/demo/outbox") == 403
 
 
 def test_no_identity_reaches_reviewers_or_coordinators(crawls):

@@ -116,3 +116,18 @@ def test_file_sender_writes_eml_files(fresh_app, tmp_path):
 def test_unknown_mail_backend_is_refused():
     with pytest.raises(ValueError, match="MAIL_BACKEND"):
         mail.make_sender({"MAIL_BACKEND": "pigeon"})
+
+
+@pytest.mark.parametrize("subject", [
+    "An offer for you: Модератор контента",
+    "Ваш результат по этапу 1 · Специалист службы поддержки — ноябрь 2026",
+    "1 ноябрь набор: 2026 по по по «» 1 ноябрь Приглашение Специалист службы",
+    "· 2026 службы в Модератор · — Модератор Приглашение результат",
+])
+def test_a_long_subject_keeps_every_space_when_folded(app, subject):
+    with app.app_context():
+        message = OutboxMessage(id=1, to_address="a@example.org", locale="ru", subject=subject,
+                                body_text="…")
+        raw = bytes(mail.build_email(message, sender="recruit@localhost"))
+    assert message_from_bytes(raw, policy=policy.default)["Subject"] == subject
+    assert all(len(line) <= 78 for line in raw.split(b"\n"))

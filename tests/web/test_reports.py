@@ -42,6 +42,7 @@ def urls(world) -> dict[str, str]:
     campaign_id = world.campaign.id
     return {
         "letter": f"/offers/{world.maria_offer.id}/letter.pdf",
+        "preview": f"/coordinate/offers/{world.maria_offer.id}/letter-preview.pdf",
         "dossier": f"/coordinate/candidacies/{world.maria_candidacy.code}/dossier.pdf",
         "report": f"/coordinate/campaigns/{campaign_id}/report.pdf",
         "results": f"/coordinate/campaigns/{campaign_id}/results.csv",
@@ -64,6 +65,7 @@ def assert_download_headers(response, filename: str) -> None:
 
 ALLOWED = {
     "letter": {"addressee", "custodian"},
+    "preview": {"coordinator", "custodian"},
     "dossier": {"coordinator", "custodian"},
     "report": {"coordinator", "custodian"},
     "results": {"coordinator", "custodian"},
@@ -94,11 +96,12 @@ def test_anonymous_visitors_are_sent_to_log_in(client, world, document):
 
 @pytest.mark.parametrize("url", [
     "/offers/999999/letter.pdf",
+    "/coordinate/offers/999999/letter-preview.pdf",
     "/coordinate/candidacies/ZZ-ZZZZ/dossier.pdf",
     "/coordinate/campaigns/999999/report.pdf",
     "/coordinate/campaigns/999999/results.csv",
     "/custody/campaigns/999999/hires.csv",
-], ids=["letter", "dossier", "report", "results", "hires"])
+], ids=["letter", "preview", "dossier", "report", "results", "hires"])
 def test_missing_objects_are_404_for_the_custodian(client, world, url):
     client.login(world.custodian)
     assert client.get(url).status_code == 404
@@ -115,12 +118,15 @@ def test_offer_letter_names_the_addressee_and_holds_every_term(client, world, la
     reference = f"OF-{world.maria_offer.id:06d}"
     assert_download_headers(response, f"offer-{reference}.pdf")
     text = pdf_text(response.data)
-    salary = "40,000 RUB" if lang == "en" else "40 000 ₽"
+    # Babel's currency pattern for the language, the same as on the pages.
+    salary = "RUB 40,000" if lang == "en" else "40 000 ₽"
     role = "Support agent" if lang == "en" else "Специалист службы поддержки"
     probation = ("Probation period of three months." if lang == "en"
                  else "Испытательный срок — три месяца.")
     for expected in ("Мария Сергеевна Иванова", role, salary, probation, reference,
-                     "Social network support team", "Saint Petersburg, Russia"):
+                     "Social network support team" if lang == "en"
+                     else "Служба поддержки социальной сети",
+                     "Saint Petersburg, Russia" if lang == "en" else "Санкт-Петербург, Россия"):
         assert expected in text, expected
     assert len(PdfReader(io.BytesIO(response.data)).pages) == 1
     info = pdf_info(response.data)
@@ -144,6 +150,38 @@ def test_the_addressees_own_download_is_not_audited(client, world):
     assert client.get(urls(world)["letter"]).status_code == 200
     assert get_db().scalar(select(AuditEvent.id).where(
         AuditEvent.action == "offer_letter.download")) is None
+
+
+def test_the_custodian_downloads_every_named_letter_from_the_offers_page(client, world):
+    client.login(world.custodian)
+    page = client.get(f"/coordinate/campaigns/{world.campaign.id}/offers")
+    letter = urls(world)["letter"]
+    assert f'href="{letter}"'.encode() in page.data
+    response = client.get(letter)
+    assert "Мария Сергеевна Иванова" in pdf_text(response.data)
+
+
+def test_a_coordinator_previews_a_letter_with_the_code_and_never_the_name(client, world,
+                                                                         monkeypatch):
+    from recruit import vault
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a preview must not open the vault")
+
+    monkeypatch.setattr(vault, "open_identity_of", refuse)
+    client.login(world.coordinator)
+    page = client.get(f"/coordinate/campaigns/{world.campaign.id}/offers")
+    letter, preview = urls(world)["letter"], urls(world)["preview"]
+    assert f'href="{preview}"'.encode() in page.data
+    assert f'href="{letter}"'.encode() not in page.data
+    response = client.get(urls(world)["preview"] + "?lang=en")
+    reference = f"OF-{world.maria_offer.id:06d}"
+    assert_download_headers(response, f"offer-{reference}-preview.pdf")
+    text = pdf_text(response.data)
+    assert f"Dear {world.maria_candidacy.code}," in text
+    assert "Preview for coordinators" in text
+    assert [s for s in identity_strings(world) if s in text] == []
+    assert pdf_info(response.data)["/Title"] == f"Offer of employment {reference} (preview)"
 
 
 # -- pseudonymous documents ---------------------------------------------------------------------
@@ -176,9 +214,9 @@ def test_campaign_report_holds_every_section_and_no_identity(client, world, lang
     assert_download_headers(response, "campaign-spring-wave-report.pdf")
     text = pdf_text(response.data)
     words = {
-        "en": ("Younger than 18", "Citizenship not accepted", "Reviewer #1", "Stage 1 submitted",
-               "Support agent"),
-        "ru": ("Младше 18", "Гражданство не подходит", "Рецензент № 1", "Отправили этап 1",
+        "en": ("Younger than 18 years", "Citizenship not accepted", "Reviewer #1",
+               "Stage 1: submitted", "Support agent"),
+        "ru": ("Младше 18", "Гражданство не подходит", "Рецензент № 1", "Этап 1: отправили",
                "Специалист службы поддержки"),
     }[lang]
     for expected in (*words, "17", "12"):
@@ -254,7 +292,9 @@ def test_cli_letters_writes_one_pdf_per_issued_or_accepted_offer(fresh_app, tmp_
     assert "Wrote 4 letters" in result.output
     assert sorted(p.name for p in out.iterdir()) == expected
     for path in out.iterdir():
-        assert "Social network support team" in pdf_text(path.read_bytes())
+        # Each letter in its addressee's language, the company's name too.
+        text = pdf_text(path.read_bytes())
+        assert "Social network support team" in text or "Служба поддержки социальной сети" in text
 
     report = tmp_path / "report.pdf"
     result = run(fresh_app, "reports", "campaign", "spring-wave", "-o", str(report), "--lang", "ru")

@@ -59,10 +59,10 @@ def _key_the_chain(conn) -> None:
     from recruit.domain.audit import Checkpoint, digest, write_checkpoint
 
     key = app.config["AUDIT_KEYS"][0]
-    legacy, prev = "intact", GENESIS
+    broken_at, prev = None, GENESIS
     for row in rows:
         if row.prev_hash != prev or _legacy_digest(row) != row.hash:
-            legacy = f"broken at event {row.id}"
+            broken_at = row.id
             break
         prev = row.hash
     # Hashes change; move every row out of the way of the unique constraints first.
@@ -79,7 +79,10 @@ def _key_the_chain(conn) -> None:
         prev = new
     seq = len(rows) + 1
     now = datetime.now(UTC)
-    details = {"events": len(rows), "legacy_chain": legacy}
+    # Numbers only, so the audit page can name them in the reader's language.
+    details = {"events": len(rows)}
+    if broken_at is not None:
+        details["broken_at"] = broken_at
     new = digest(key=key, seq=seq, prev_hash=prev, at=now, actor_id=None, action="audit.keyed",
                  subject="audit", details=details)
     conn.execute(sa.insert(audit).values(seq=seq, at=now.replace(tzinfo=None), actor_id=None,
