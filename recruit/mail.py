@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import smtplib
 import ssl
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from pathlib import Path
@@ -126,15 +126,19 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
 
 
-def claim(db: Session, *, worker: str, limit: int = 20) -> list[int]:
-    """Claim due messages for ``worker`` and commit; no two workers claim the same message."""
+def claim(db: Session, *, worker: str, limit: int = 20,
+          due_by: datetime | None = None) -> list[int]:
+    """Claim due messages for ``worker`` and commit; no two workers claim the same message.
+
+    ``due_by`` (default: now) leaves out messages that fall due later.
+    """
     now = utcnow()
     due = (
         sa.select(OutboxMessage.id)
         .where(
             OutboxMessage.sent_at.is_(None),
             OutboxMessage.failed_at.is_(None),
-            OutboxMessage.next_attempt_at <= now,
+            OutboxMessage.next_attempt_at <= min(now, due_by or now),
             sa.or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
         )
         .order_by(OutboxMessage.id)
@@ -156,10 +160,11 @@ def claim(db: Session, *, worker: str, limit: int = 20) -> list[int]:
     return sorted(ids)
 
 
-def deliver(db: Session, *, sender, worker: str, limit: int = 20) -> tuple[int, int]:
+def deliver(db: Session, *, sender, worker: str, limit: int = 20,
+            due_by: datetime | None = None) -> tuple[int, int]:
     """Send one batch of due messages; returns (sent, failed this round)."""
     config = current_app.config
-    ids = claim(db, worker=worker, limit=limit)
+    ids = claim(db, worker=worker, limit=limit, due_by=due_by)
     if not ids:
         return 0, 0
     batch = [
@@ -189,6 +194,21 @@ def deliver(db: Session, *, sender, worker: str, limit: int = 20) -> tuple[int, 
         db.execute(sa.update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))
         db.commit()
     return sent, failed
+
+
+def deliver_due(db: Session, *, sender, worker: str, batch: int = 20) -> tuple[int, int]:
+    """Send, batch after batch, every message due now; returns (sent, failed) over all.
+
+    Messages queued or falling due meanwhile wait for the next call, a failed one waits for
+    its backoff, and messages other workers hold are not claimed: this always ends.
+    """
+    start = utcnow()
+    total_sent = total_failed = 0
+    while True:
+        sent, failed = deliver(db, sender=sender, worker=worker, limit=batch, due_by=start)
+        total_sent, total_failed = total_sent + sent, total_failed + failed
+        if not sent and not failed:
+            return total_sent, total_failed
 
 
 def init_app(app) -> None:

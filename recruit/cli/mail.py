@@ -17,7 +17,8 @@ def mail():
 
 
 @mail.command("worker")
-@click.option("--once", is_flag=True, help="Send what is due, then stop.")
+@click.option("--once", is_flag=True,
+              help="Send everything that is due now, in batches, then stop.")
 @click.option("--interval", default=2.0, show_default=True, help="Seconds between polls.")
 @with_appcontext
 def mail_worker(once, interval):
@@ -29,10 +30,9 @@ def mail_worker(once, interval):
     worker = f"{socket.gethostname()}:{os.getpid()}"
     session = get_db()
     while True:
-        sent, failed = mail_module.deliver(session, sender=sender, worker=worker)
+        sent, failed = mail_module.deliver_due(session, sender=sender, worker=worker)
         if sent or failed:
             click.echo(f"sent {sent}, failed {failed}")
         if once:
             break
         time.sleep(interval)
-

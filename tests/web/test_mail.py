@@ -116,3 +116,43 @@ def test_file_sender_writes_eml_files(fresh_app, tmp_path):
 def test_unknown_mail_backend_is_refused():
     with pytest.raises(ValueError, match="MAIL_BACKEND"):
         mail.make_sender({"MAIL_BACKEND": "pigeon"})
+
+
+def _worker_once(app):
+    from click.testing import CliRunner
+    from flask.cli import ScriptInfo
+
+    from recruit.cli import cli
+
+    result = CliRunner().invoke(cli, ["mail", "worker", "--once"],
+                                obj=ScriptInfo(create_app=lambda: app), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_the_worker_once_sends_everything_due_not_just_one_batch(fresh_app, tmp_path):
+    # 45 messages: more than two batches of 20.
+    _queue(fresh_app, 45)
+    fresh_app.config["MAIL_OUTBOX_DIR"] = str(tmp_path / "once")
+    result = _worker_once(fresh_app)
+    assert len(list((tmp_path / "once").glob("*.eml"))) == 45
+    assert "sent 45, failed 0" in result.output
+    with fresh_app.app_context():
+        assert get_db().scalar(sa.select(sa.func.count()).select_from(OutboxMessage)
+                               .where(OutboxMessage.sent_at.is_(None))) == 0
+
+
+def test_the_worker_once_stops_while_mail_keeps_failing(fresh_app, monkeypatch):
+    _queue(fresh_app, 25)
+    calls = []
+
+    class Down:
+        def send(self, email, *, message_id):
+            calls.append(message_id)
+            raise OSError("connection refused")
+
+    monkeypatch.setattr(mail, "make_sender", lambda config: Down())
+    result = _worker_once(fresh_app)
+    # Each message was tried once, then waits for its backoff.
+    assert sorted(calls) == sorted(set(calls)) and len(calls) == 25
+    assert "sent 0, failed 25" in result.output
