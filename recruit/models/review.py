@@ -11,14 +11,14 @@ from recruit.db import Base, UTCDateTime, utcnow
 
 
 class ReviewAssignment(Base):
-    """A reviewer's hold on one answer: leased, then submitted, recused or expired."""
+    """A reviewer's hold on one answer: leased, then submitted, recused, expired or returned."""
 
     __tablename__ = "review_assignment"
     __table_args__ = (
         # A reviewer never reviews the same answer twice (nor after recusing).
         sa.UniqueConstraint("answer_id", "reviewer_id"),
         sa.CheckConstraint(
-            "status IN ('leased', 'submitted', 'recused', 'expired')", name="status"
+            "status IN ('leased', 'submitted', 'recused', 'expired', 'returned')", name="status"
         ),
         sa.Index("ix_review_assignment_reviewer_status", "reviewer_id", "status"),
         # Expiry looks for live leases past their time; submitted rows keep an old expiry, so
@@ -80,3 +80,29 @@ class CriterionScore(Base):
     value: Mapped[int]
 
     review: Mapped[Review] = relationship(back_populates="scores")
+
+
+class CalibrationAnswer(Base):
+    """An answer with reference scores, mixed into reviewers' queues to measure their drift.
+
+    Its Answer row has no submission, so it belongs to no candidacy and never counts for one;
+    reviewers get it like any other answer (same page, same kind of token).
+    """
+
+    __tablename__ = "calibration_answer"
+
+    answer_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("answer.id", ondelete="CASCADE"), primary_key=True
+    )
+    # The candidate's answer it was copied from (its redacted text), if any: a reviewer who saw
+    # one of the two is never handed the other.
+    source_answer_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("answer.id", ondelete="SET NULL"), index=True
+    )
+    # {criterion_id: 1–5}, as strings, like a review draft.
+    reference: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A retired calibration answer is handed out no more; its reviews still show drift.
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -28,7 +28,7 @@ from werkzeug.routing import BuildError
 
 from recruit import vault
 from recruit.db import utcnow
-from recruit.domain import matching, review_stats, scoring
+from recruit.domain import calibration, matching, review_stats, scoring
 from recruit.domain.offers import localised_conditions
 from recruit.models import (
     Answer,
@@ -655,6 +655,27 @@ def campaign_report_context(db: Session, *, campaign: Campaign, locale: str) -> 
                 if days.get(stage.id) else None,
             })
 
+        drift = calibration.reviewer_drift(db, campaign=campaign)
+        for row in drift:
+            reviewer_numbers.setdefault(row.reviewer_id, len(reviewer_numbers) + 1)
+        titles = calibration.criterion_titles(db, campaign=campaign) if drift else {}
+        bound = float(campaign.calibration_bound)
+        calibration_rows = [
+            {
+                "label": _("Reviewer #%(n)s", n=reviewer_numbers[row.reviewer_id]),
+                "reviews": row.reviews,
+                "overall": fmt.signed(row.overall),
+                "recent": fmt.signed(row.recent),
+                "criteria": [(titles.get(key, {}).get(locale, key), fmt.signed(value))
+                             for key, value in row.recent_by_criterion.items()],
+                "flagged": row.flagged,
+                "line_svg": charts.drift_line(
+                    values=row.series, bound=bound,
+                    title=_("Deviation from the reference, calibration answer by answer")),
+            }
+            for row in sorted(drift, key=lambda r: reviewer_numbers[r.reviewer_id])
+        ]
+
         return {
             "lang": locale,
             "company_name": current_app.config["COMPANY_NAME"],
@@ -670,6 +691,9 @@ def campaign_report_context(db: Session, *, campaign: Campaign, locale: str) -> 
                 items=failures, title=_("Applicants by the rule they failed"),
                 empty_label=_("No data"), value_format=fmt.number),
             "stage_sections": sections,
+            "calibration_rows": calibration_rows,
+            "calibration_bound": fmt.score(bound),
+            "calibration_window": calibration.DRIFT_WINDOW,
             "offers": _offers_by_role(db, campaign=campaign, locale=locale),
         }
 
