@@ -51,7 +51,7 @@ audit: $(STAMP)
 # Refresh the catalog from the sources (then translate the new entries in $(PO)).
 extract: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o recruit/translations/messages.pot --no-location --omit-header --sort-output .
-	$(BIN)/pybabel update -i recruit/translations/messages.pot -d recruit/translations -D messages --no-fuzzy-matching --omit-header --no-location
+	$(BIN)/pybabel update -i recruit/translations/messages.pot -d recruit/translations -D messages --no-fuzzy-matching
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache $(MO)
