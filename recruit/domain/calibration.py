@@ -19,9 +19,10 @@ The rules, as this module and recruit.domain.assignment implement them:
 - Drift: a calibration review's deviation on a criterion is the reviewer's score minus the
   reference; on the whole answer, the weighted score minus the weighted reference. A
   reviewer's drift is the mean deviation over their calibration reviews in the campaign;
-  their recent drift, the mean over their last ``DRIFT_WINDOW``. A reviewer is flagged when
-  the recent drift of the whole answer or of any criterion lies beyond the campaign's
-  ``calibration_bound`` (either way).
+  their recent drift, the mean over their last ``DRIFT_WINDOW``. A reviewer with at least
+  ``DRIFT_MIN_REVIEWS`` calibration reviews is flagged when the recent drift of the whole
+  answer or of any criterion lies beyond the campaign's ``calibration_bound`` (either way):
+  one odd score is not yet a drift.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ from recruit.models import (
 TEXT_MAX = 20_000
 NOTE_MAX = 2_000
 DRIFT_WINDOW = 5
+DRIFT_MIN_REVIEWS = 3
 
 
 class CalibrationError(Exception):
@@ -322,8 +324,8 @@ def reviewer_drift(db: Session, *, campaign: Campaign) -> list[ReviewerDrift]:
         recent_by_criterion = {k: _mean([d.by_criterion[k] for d in recent
                                          if k in d.by_criterion]) for k in recent_keys}
         recent_overall = _mean([d.overall for d in recent])
-        flagged = abs(recent_overall) > bound or any(
-            abs(v) > bound for v in recent_by_criterion.values())
+        flagged = len(own) >= DRIFT_MIN_REVIEWS and (abs(recent_overall) > bound or any(
+            abs(v) > bound for v in recent_by_criterion.values()))
         result.append(ReviewerDrift(
             reviewer_id=reviewer_id, email=emails.get(reviewer_id, ""), reviews=len(own),
             overall=_mean([d.overall for d in own]), recent=recent_overall,

@@ -260,10 +260,10 @@ def drift_line(
         if len(points) > 1:
             path = " ".join(f"{_num(px)},{_num(py)}" for px, py in points)
             body.append(f'<polyline points="{path}" fill="none" stroke="{BAR_COLOUR}" '
-                        f'stroke-width="1.5"/>')
+                        f'stroke-width="2"/>')
         for (px, py), value in zip(points, values, strict=True):
             colour = "#b3261e" if abs(value) > bound else BAR_COLOUR
-            body.append(f'<circle cx="{_num(px)}" cy="{_num(py)}" r="2.2" fill="{colour}"/>')
+            body.append(f'<circle cx="{_num(px)}" cy="{_num(py)}" r="3" fill="{colour}"/>')
     head = (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" role="img" font-family="{FONT}">'

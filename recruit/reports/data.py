@@ -670,7 +670,7 @@ def campaign_report_context(db: Session, *, campaign: Campaign, locale: str) -> 
                              for key, value in row.recent_by_criterion.items()],
                 "flagged": row.flagged,
                 "line_svg": charts.drift_line(
-                    values=row.series, bound=bound,
+                    values=row.series, bound=bound, width=140, height=34,
                     title=_("Deviation from the reference, calibration answer by answer")),
             }
             for row in sorted(drift, key=lambda r: reviewer_numbers[r.reviewer_id])
@@ -694,6 +694,7 @@ def campaign_report_context(db: Session, *, campaign: Campaign, locale: str) -> 
             "calibration_rows": calibration_rows,
             "calibration_bound": fmt.score(bound),
             "calibration_window": calibration.DRIFT_WINDOW,
+            "calibration_min": calibration.DRIFT_MIN_REVIEWS,
             "offers": _offers_by_role(db, campaign=campaign, locale=locale),
         }
 

@@ -36,11 +36,13 @@ class AddReviewerForm(Form):
 
 
 class FiniteDecimalField(DecimalField):
-    """A decimal field that refuses NaN and infinities (they break every comparison)."""
+    """A decimal field that takes a decimal comma too (1,5 in Russian) and refuses NaN and
+    infinities (they break every comparison)."""
 
     def process_formdata(self, valuelist):
         """Parse as DecimalField does, then drop values that are not finite numbers."""
-        super().process_formdata(valuelist)
+        super().process_formdata([v.replace(",", ".", 1) if isinstance(v, str) else v
+                                  for v in valuelist])
         if self.data is not None and not self.data.is_finite():
             self.data = None
             raise ValueError(self.gettext("Not a valid decimal value."))
@@ -165,7 +167,8 @@ def progress(campaign_id: int):
                            criterion_titles=titles,
                            drift_keys=[k for k in titles
                                        if any(k in d.by_criterion for d in drift)],
-                           drift_window=calibration.DRIFT_WINDOW)
+                           drift_window=calibration.DRIFT_WINDOW,
+                           drift_min=calibration.DRIFT_MIN_REVIEWS)
 
 
 @bp.route("/reviews/stages/<int:stage_id>")

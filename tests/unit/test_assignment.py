@@ -255,7 +255,7 @@ def test_each_draw_is_uniform_among_the_answers_a_reviewer_may_take(db, campaign
     # 480 fresh reviewers draws once and steps away (which frees the slot). A uniform draw
     # gives every answer 60 first draws: chi-square (7 degrees of freedom) stays below 35
     # except with probability 1e-5. Walking the token order from a random point (the old
-    # draw) favours the answers after wide gaps, with chi-square in the hundreds.
+    # draw) favours the answers after wide gaps: chi-square 109 with this seed.
     add_answers(db, campaign=campaign, count=8, reviews_wanted=1000, tasks=[task])
     rng = random.Random(16)
     counts: Counter[str] = Counter()
@@ -273,11 +273,11 @@ def test_each_draw_is_uniform_among_the_answers_a_reviewer_may_take(db, campaign
 def test_two_reviewers_draw_independent_orders_of_the_same_task(db, campaign, task):
     # Two reviewers take turns through 40 answers that want a review from each. Kendall's tau
     # between their orders has standard deviation 0.11 for independent orders (n = 40), so
-    # its mean over 6 rounds stays within ±0.15 except with probability 1e-3; the old draw
-    # (both walking the same token order) gave about +0.22.
+    # its mean over 8 rounds stays within ±0.16 except with probability 4e-5; the old draw
+    # (both walking the same token order) gave +0.20 here.
     rng = random.Random(2)
     taus = []
-    for _ in range(6):
+    for _ in range(8):
         add_answers(db, campaign=campaign, count=40, reviews_wanted=2, tasks=[task])
         a, b = add_reviewer(db, campaign=campaign), add_reviewer(db, campaign=campaign)
         orders: dict[int, list[str]] = {a.id: [], b.id: []}
@@ -293,7 +293,7 @@ def test_two_reviewers_draw_independent_orders_of_the_same_task(db, campaign, ta
                 break
         assert sorted(orders[a.id]) == sorted(orders[b.id]) and len(orders[a.id]) == 40
         taus.append(_kendall_tau(orders[a.id], orders[b.id]))
-    assert abs(sum(taus) / len(taus)) < 0.15, taus
+    assert abs(sum(taus) / len(taus)) < 0.16, taus
 
 
 def test_a_lapsed_lease_counts_as_having_seen_the_candidate(db, campaign, task):

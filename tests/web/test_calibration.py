@@ -239,7 +239,8 @@ def _candidate_view(db, world):
 
 
 def test_calibration_reviews_never_count_towards_any_candidate(db, world, task):
-    add_answers(db, campaign=world.campaign, count=12, tasks=[task])
+    # Three slots per answer for three reviewers: each can always draw, whatever the order.
+    add_answers(db, campaign=world.campaign, count=12, reviews_wanted=3, tasks=[task])
     reviewers = [add_reviewer(db, campaign=world.campaign) for _ in range(3)]
     rng = random.Random(3)
     for reviewer in reviewers:
@@ -303,16 +304,25 @@ def test_drift_per_reviewer_and_criterion_is_shown_and_flagged_beyond_the_bound(
 def test_the_campaign_report_shows_calibration_drift(client, db, world, task):
     from tests.web.test_reports import pdf_text
 
-    made = write(db, world, task, value=5)
+    criteria = criteria_of(db, task)
+    for _ in range(calibration.DRIFT_MIN_REVIEWS):
+        write(db, world, task, value=5)
+    add_answers(db, campaign=world.campaign, count=4, tasks=[task])
     reviewer = add_reviewer(db, campaign=world.campaign)
-    add_answers(db, campaign=world.campaign, count=1, tasks=[task])
-    handout = hand_out(db, reviewer, task, rate=100)
-    assert handout.token == made.token
-    submit(db, reviewer, handout, 2)
+    assert score_calibration(db, reviewer, task, dict.fromkeys(criteria, 2)) == 3
     client.login(world.users["coordinator"])
     response = client.get(f"{base(world)}/report.pdf?lang=en")
     text = pdf_text(response.data)
     assert "Calibration" in text and "drifting" in text and reviewer.email not in text
+
+
+def test_one_odd_calibration_score_does_not_flag_a_reviewer(db, world, task):
+    write(db, world, task, value=5)
+    add_answers(db, campaign=world.campaign, count=2, tasks=[task])
+    reviewer = add_reviewer(db, campaign=world.campaign)
+    assert score_calibration(db, reviewer, task, dict.fromkeys(criteria_of(db, task), 1)) == 1
+    (drift,) = calibration.reviewer_drift(db, campaign=world.campaign)
+    assert drift.overall == -4 and not drift.flagged
 
 
 # -- settings -------------------------------------------------------------------------------
@@ -347,6 +357,15 @@ def test_renaming_and_a_longer_lease_take_effect(client, db, world, task):
     client.post_form(f"/review/tasks/{task.id}/next")
     lease = db.scalar(select(ReviewAssignment).where(ReviewAssignment.reviewer_id == reviewer.id))
     assert lease.lease_expires_at - lease.leased_at == timedelta(minutes=90)
+
+
+def test_the_drift_bound_takes_a_decimal_comma(client, db, world):
+    client.login(world.users["coordinator"])
+    response = client.post_form(f"{base(world)}/settings",
+                                settings_form(world, calibration_bound="1,5"))
+    assert response.status_code == 302
+    db.refresh(world.campaign)
+    assert float(world.campaign.calibration_bound) == 1.5
 
 
 def test_a_name_another_campaign_has_is_refused_and_the_typing_kept(client, db, world):
