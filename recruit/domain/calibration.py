@@ -98,7 +98,8 @@ def _add(db: Session, *, task: Task, redacted_text: str, spans: list, reference:
                     check_status="released", released_at=now, reviews_wanted=0)
     db.add(answer)
     db.flush()
-    db.add(CalibrationAnswer(answer_id=answer.id, source_answer_id=source_answer_id,
+    db.add(CalibrationAnswer(answer_id=answer.id, task_id=task.id,
+                             source_answer_id=source_answer_id,
                              reference=clean, note=_check_note(note), created_by_id=by.id,
                              created_at=now))
     db.flush()

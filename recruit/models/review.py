@@ -94,6 +94,10 @@ class CalibrationAnswer(Base):
     answer_id: Mapped[int] = mapped_column(
         sa.ForeignKey("answer.id", ondelete="CASCADE"), primary_key=True
     )
+    # The answer's task again: every hand-out asks "any calibration answer for this task?",
+    # and this index answers it without walking the task's answers.
+    task_id: Mapped[int] = mapped_column(sa.ForeignKey("task.id", ondelete="CASCADE"),
+                                         index=True)
     # The candidate's answer it was copied from (its redacted text), if any: a reviewer who saw
     # one of the two is never handed the other.
     source_answer_id: Mapped[int | None] = mapped_column(

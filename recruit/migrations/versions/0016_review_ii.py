@@ -91,6 +91,7 @@ def upgrade():
     op.create_table(
         'calibration_answer',
         sa.Column('answer_id', sa.Integer(), nullable=False),
+        sa.Column('task_id', sa.Integer(), nullable=False),
         sa.Column('source_answer_id', sa.Integer(), nullable=True),
         sa.Column('reference', sa.JSON(), nullable=False),
         sa.Column('note', sa.Text(), nullable=False),
@@ -103,6 +104,9 @@ def upgrade():
         sa.ForeignKeyConstraint(['created_by_id'], ['user.id'],
                                 name=op.f('fk_calibration_answer_created_by_id_user'),
                                 ondelete='SET NULL'),
+        sa.ForeignKeyConstraint(['task_id'], ['task.id'],
+                                name=op.f('fk_calibration_answer_task_id_task'),
+                                ondelete='CASCADE'),
         sa.ForeignKeyConstraint(['source_answer_id'], ['answer.id'],
                                 name=op.f('fk_calibration_answer_source_answer_id_answer'),
                                 ondelete='SET NULL'),
@@ -111,10 +115,13 @@ def upgrade():
     with op.batch_alter_table('calibration_answer', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_calibration_answer_source_answer_id'),
                               ['source_answer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_calibration_answer_task_id'), ['task_id'],
+                              unique=False)
 
 
 def downgrade():
     with op.batch_alter_table('calibration_answer', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_calibration_answer_task_id'))
         batch_op.drop_index(batch_op.f('ix_calibration_answer_source_answer_id'))
     op.drop_table('calibration_answer')
     with op.batch_alter_table('campaign', schema=None) as batch_op:
