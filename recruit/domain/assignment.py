@@ -426,6 +426,16 @@ def next_answer(db: Session, *, reviewer: User, task: Task, lease_minutes: int, 
         others = conn.scalars(select(Task.id).where(Task.stage_id == task.stage_id,
                                                     Task.id != task.id)
                               .order_by(Task.position)).all()
+        # One live lease per task, there too (say, the same reviewer in a second tab).
+        held = conn.execute(select(ReviewAssignment.id, Answer.token, Answer.task_id)
+                            .join(Answer, Answer.id == ReviewAssignment.answer_id)
+                            .where(ReviewAssignment.reviewer_id == reviewer.id,
+                                   ReviewAssignment.status == "leased",
+                                   ReviewAssignment.lease_expires_at > now,
+                                   Answer.task_id.in_(others))
+                            .limit(1)).first() if others else None
+        if held is not None:
+            return Handout(assignment_id=held.id, token=held.token, task_id=held.task_id)
         for other in others:
             row = conn.execute(_DRAW_UNSEEN, {**params, "task_id": other}).first()
             if row is not None:

@@ -332,6 +332,16 @@ def test_after_a_review_the_draw_moves_on_to_a_task_with_unseen_candidates(db, c
     assert answer_of(db, stay).id == added[0][second_task.id]
 
 
+def test_moving_on_gives_back_a_lease_already_held_in_the_other_task(db, campaign, task):
+    first_task, second_task = campaign.stages[0].tasks[1:3]
+    add_answers(db, campaign=campaign, count=1, tasks=[first_task])
+    add_answers(db, campaign=campaign, count=2, tasks=[second_task])
+    reviewer = add_reviewer(db, campaign=campaign)
+    held = hand_out(db, reviewer, second_task)  # say, in another browser tab
+    submit(db, reviewer, hand_out(db, reviewer, first_task), 3)
+    assert hand_out(db, reviewer, first_task, move_on=True) == held
+
+
 def test_without_an_unseen_candidate_anywhere_the_task_offers_a_seen_one(db, campaign, task):
     first_task, second_task = campaign.stages[0].tasks[1:3]
     answers = add_answers(db, campaign=campaign, count=1, tasks=[first_task, second_task])
@@ -578,6 +588,7 @@ def test_hand_out_queries_stay_bounded_when_only_seen_candidates_are_left(db, ap
     with count_queries(app.extensions["recruit.engine"]) as statements:
         handout = hand_out(db, reviewer, second_task, move_on=True)
     assert handout is not None and handout.task_id == second_task.id
-    # state, the unseen draw in each task, the list of the other tasks, the fallback, claim, lease
-    assert len(statements) <= 5 + len(campaign.stages[0].tasks), statements
+    # state, the unseen draw in each task, the other tasks and any lease held there, the
+    # fallback, claim, lease
+    assert len(statements) <= 6 + len(campaign.stages[0].tasks), statements
 
