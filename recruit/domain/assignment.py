@@ -123,16 +123,6 @@ def in_review_pool() -> sa.ColumnElement[bool]:
     )
 
 
-def has_free_slot(answer=Answer) -> sa.ColumnElement[bool]:
-    """The pool test written so that it does NOT match the partial pool index.
-
-    For counting a reviewer's own assignments on pool answers: the database must start from
-    their (short) list and look each answer up, not walk the task's whole pool for them.
-    """
-    return and_(answer.check_status == "released",
-                answer.reviews_wanted - answer.reviews_done - answer.reviews_leased > 0)
-
-
 def is_calibration() -> sa.ColumnElement[bool]:
     """Calibration answers: answer rows that belong to no submission, hence to no candidacy."""
     return Answer.submission_id.is_(None)
@@ -266,9 +256,9 @@ def _build_state_query() -> sa.Select:
     held = (select(ReviewAssignment.id, Answer.token)
             .join(Answer, Answer.id == ReviewAssignment.answer_id)
             .where(ReviewAssignment.reviewer_id == _REVIEWER,
+                   ReviewAssignment.task_id == _TASK,
                    ReviewAssignment.status == "leased",
-                   ReviewAssignment.lease_expires_at > _NOW,
-                   Answer.task_id == _TASK)
+                   ReviewAssignment.lease_expires_at > _NOW)
             .limit(1))
     # Answered by the (status, lease_expires_at) index: no lapsed lease, no UPDATE.
     lapsed = exists().where(ReviewAssignment.status == "leased",
@@ -387,8 +377,8 @@ _CLAIM_CALIBRATION = (update(Answer)
                               draw_key=Answer.draw_key + bindparam("step", type_=sa.Float))
                       .execution_options(synchronize_session=False))
 _LEASE = (insert(ReviewAssignment)
-          .values(answer_id=bindparam("new_answer"), reviewer_id=bindparam("holder"),
-                  status="leased",
+          .values(answer_id=bindparam("new_answer"), task_id=bindparam("lease_task"),
+                  reviewer_id=bindparam("holder"), status="leased",
                   leased_at=bindparam("leased"), lease_expires_at=bindparam("expires"),
                   draft={})
           .returning(ReviewAssignment.id))
@@ -430,9 +420,9 @@ def next_answer(db: Session, *, reviewer: User, task: Task, lease_minutes: int, 
         held = conn.execute(select(ReviewAssignment.id, Answer.token, Answer.task_id)
                             .join(Answer, Answer.id == ReviewAssignment.answer_id)
                             .where(ReviewAssignment.reviewer_id == reviewer.id,
+                                   ReviewAssignment.task_id.in_(others),
                                    ReviewAssignment.status == "leased",
-                                   ReviewAssignment.lease_expires_at > now,
-                                   Answer.task_id.in_(others))
+                                   ReviewAssignment.lease_expires_at > now)
                             .limit(1)).first() if others else None
         if held is not None:
             return Handout(assignment_id=held.id, token=held.token, task_id=held.task_id)
@@ -467,8 +457,9 @@ def next_answer(db: Session, *, reviewer: User, task: Task, lease_minutes: int, 
         conn.execute(_RELEASE, {"reused_id": row.reusable, "leased": now, "expires": expires})
         assignment_id = row.reusable
     else:
-        assignment_id = conn.execute(_LEASE, {"new_answer": row.id, "holder": reviewer.id,
-                                              "leased": now, "expires": expires}).scalar_one()
+        assignment_id = conn.execute(_LEASE, {"new_answer": row.id, "lease_task": row.task_id,
+                                              "holder": reviewer.id, "leased": now,
+                                              "expires": expires}).scalar_one()
     return Handout(assignment_id=assignment_id, token=row.token, task_id=row.task_id)
 
 
@@ -661,22 +652,23 @@ def reviewer_queue(db: Session, *, reviewer: User, now: datetime) -> list[QueueT
                            .limit(QUEUE_COUNT_CAP).subquery())
               for task_id in task_ids]
     waiting = dict(db.execute(union_all(*capped)).all())
-    not_for_me = dict(db.execute(
-        select(Answer.task_id, func.count())
-        .join(ReviewAssignment, ReviewAssignment.answer_id == Answer.id)
-        .where(ReviewAssignment.reviewer_id == reviewer.id,
-               ReviewAssignment.status.in_(_CLOSED_TO_REVIEWER),
-               Answer.task_id.in_(task_ids), has_free_slot())
-        .group_by(Answer.task_id)).all())
-    # Live leases are few and indexed by status; answers with one are not.
+    # Only matters below the cap, so it is counted over the same capped sample of the pool:
+    # never a walk over the reviewer's whole history, nor over a large pool.
+    not_for_me = dict(db.execute(union_all(*[
+        select(literal(task_id).label("task_id"),
+               _closed_in_pool(literal(task_id), QUEUE_COUNT_CAP)
+               .scalar_subquery().label("n"))
+        for task_id in task_ids]), {"reviewer_id": reviewer.id}).all())
+    # Live leases are few and indexed by status: counted there, without touching answers (a
+    # join let SQLite walk every answer of the tasks). Counting answer_id, which no index
+    # holds, keeps SQLite from preferring a scan of the whole (reviewer, task, status) index.
     in_progress = dict(db.execute(
-        select(Answer.task_id, func.count())
-        .join(ReviewAssignment, ReviewAssignment.answer_id == Answer.id)
-        .where(ReviewAssignment.status == "leased", Answer.task_id.in_(task_ids))
-        .group_by(Answer.task_id)).all())
+        select(ReviewAssignment.task_id, func.count(ReviewAssignment.answer_id))
+        .where(ReviewAssignment.status == "leased", ReviewAssignment.task_id.in_(task_ids))
+        .group_by(ReviewAssignment.task_id)).all())
     held = dict(db.execute(
-        select(Answer.task_id, Answer.token)
-        .join(ReviewAssignment, ReviewAssignment.answer_id == Answer.id)
+        select(ReviewAssignment.task_id, Answer.token)
+        .join(Answer, Answer.id == ReviewAssignment.answer_id)
         .where(ReviewAssignment.reviewer_id == reviewer.id, ReviewAssignment.status == "leased",
                ReviewAssignment.lease_expires_at > now)).all())
     result = []
@@ -721,28 +713,47 @@ class ReviewPage:
     comment: str
     recuse_reason: str | None
     # "12 of 40 left for you" in this task (the open answer counts as left); ``more_left``
-    # when more than PAGE_COUNT_CAP are left and ``left`` is a lower bound.
+    # when more than PAGE_COUNT_CAP are left (``left`` is then a lower bound); ``total`` is
+    # None when the reviewer has finished more than PAGE_COUNT_CAP there.
     left: int
-    total: int
+    total: int | None
     more_left: bool
 
 
+def _pool_sample(task: sa.ColumnElement, cap: int) -> sa.Subquery:
+    """At most ``cap`` answers of the task's pool, straight from the pool index."""
+    return (select(Answer.id).where(Answer.task_id == task, in_review_pool())
+            .limit(cap).subquery("pool_sample"))
+
+
+def _closed_in_pool(task: sa.ColumnElement, cap: int) -> sa.Select:
+    """How many of those answers the reviewer holds, finished or recused (O(cap), not their
+    whole history): only needed while the pool is that small."""
+    sample = _pool_sample(task, cap)
+    # A correlated EXISTS, not a join: a join lets SQLite start from the reviewer's history.
+    return (select(func.count()).select_from(sample)
+            .where(exists().where(_MINE.answer_id == sample.c.id,
+                                  _MINE.reviewer_id == _REVIEWER,
+                                  _MINE.status.in_(_CLOSED_TO_REVIEWER))))
+
+
 def _build_progress_columns(task: sa.ColumnElement) -> list[sa.Label]:
-    """How many answers of a task are left for a reviewer and how many they finished."""
-    waiting = (select(func.count())
-               .select_from(select(Answer.id).where(Answer.task_id == task, in_review_pool())
-                            .limit(PAGE_COUNT_CAP + 1).subquery())
-               .scalar_subquery())
-    mine = _MINE
-    counted = (select(func.count()).select_from(mine)
-               .join(_SIBLING, _SIBLING.id == mine.answer_id)
-               .where(mine.reviewer_id == _REVIEWER, _SIBLING.task_id == task))
-    closed = counted.where(mine.status.in_(_CLOSED_TO_REVIEWER), has_free_slot(_SIBLING))
-    finished = counted.where(mine.status.in_(("submitted", "recused")))
+    """How many answers of a task are left for a reviewer and how many they finished.
+
+    Every count stops at PAGE_COUNT_CAP + 1, so the page costs the same for a reviewer with
+    ten reviews as for one with forty thousand.
+    """
+    cap = PAGE_COUNT_CAP + 1
+    waiting = (select(func.count()).select_from(_pool_sample(task, cap)).scalar_subquery())
+    finished = (select(func.count()).select_from(
+        select(_MINE.id).where(_MINE.reviewer_id == _REVIEWER, _MINE.task_id == task,
+                               _MINE.status.in_(("submitted", "recused")))
+        .limit(cap).subquery()).scalar_subquery())
     calibration = (select(func.count())
                    .select_from(_calibration_candidates(task).subquery()).scalar_subquery())
-    return [waiting.label("waiting"), closed.scalar_subquery().label("closed"),
-            finished.scalar_subquery().label("finished"), calibration.label("calibration")]
+    return [waiting.label("waiting"),
+            _closed_in_pool(task, cap).scalar_subquery().label("closed"),
+            finished.label("finished"), calibration.label("calibration")]
 
 
 # The whole page in one query: the assignment, its answer and task, one row per criterion
@@ -806,7 +817,8 @@ def review_page(db: Session, *, reviewer: User, token: str) -> ReviewPage | None
                                 weight=c.weight, descriptors=c.descriptors or {})
                   for c in criteria],
         scores=scores, comment=comment, recuse_reason=row.recuse_reason,
-        left=max(left, 0), total=max(left, 0) + counts.finished, more_left=more_left)
+        left=max(left, 0), more_left=more_left,
+        total=None if counts.finished > PAGE_COUNT_CAP else max(left, 0) + counts.finished)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from recruit.db import Base, UTCDateTime, utcnow
 
 
+def _task_of_answer(context) -> int:
+    """Default of ReviewAssignment.task_id: the task of the row's answer."""
+    answer_id = context.get_current_parameters()["answer_id"]
+    return context.connection.execute(
+        sa.text("SELECT task_id FROM answer WHERE id = :id"), {"id": answer_id}).scalar_one()
+
+
 class ReviewAssignment(Base):
     """A reviewer's hold on one answer: leased, then submitted, recused, expired or returned."""
 
@@ -21,6 +28,9 @@ class ReviewAssignment(Base):
             "status IN ('leased', 'submitted', 'recused', 'expired', 'returned')", name="status"
         ),
         sa.Index("ix_review_assignment_reviewer_status", "reviewer_id", "status"),
+        # A reviewer's work in one task (held lease, how many finished), however long their
+        # history elsewhere.
+        sa.Index("ix_review_assignment_reviewer_task", "reviewer_id", "task_id", "status"),
         # Expiry looks for live leases past their time; submitted rows keep an old expiry, so
         # an index on the time alone would walk the whole history.
         sa.Index("ix_review_assignment_status_expiry", "status", "lease_expires_at"),
@@ -28,6 +38,9 @@ class ReviewAssignment(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     answer_id: Mapped[int] = mapped_column(sa.ForeignKey("answer.id", ondelete="CASCADE"))
+    # The answer's task, kept here for the index above (filled in from the answer if not given).
+    task_id: Mapped[int] = mapped_column(sa.ForeignKey("task.id", ondelete="CASCADE"),
+                                         default=_task_of_answer)
     reviewer_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
     status: Mapped[str] = mapped_column(sa.String(10), default="leased")
     leased_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

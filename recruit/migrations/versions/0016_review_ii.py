@@ -77,7 +77,15 @@ def upgrade():
                               sqlite_where=sa.text(POOL), postgresql_where=sa.text(POOL))
         batch_op.create_index('ix_answer_draw_clock', ['task_id', 'draw_base'], unique=False)
 
+    op.add_column('review_assignment', sa.Column('task_id', sa.Integer(), nullable=True))
+    op.execute("UPDATE review_assignment SET task_id = (SELECT answer.task_id FROM answer "
+               "WHERE answer.id = review_assignment.answer_id)")
     with op.batch_alter_table('review_assignment', schema=None) as batch_op:
+        batch_op.alter_column('task_id', existing_type=sa.Integer(), nullable=False)
+        batch_op.create_foreign_key(op.f('fk_review_assignment_task_id_task'), 'task',
+                                    ['task_id'], ['id'], ondelete='CASCADE')
+        batch_op.create_index('ix_review_assignment_reviewer_task',
+                              ['reviewer_id', 'task_id', 'status'], unique=False)
         batch_op.drop_constraint(op.f('ck_review_assignment_status'), type_='check')
         batch_op.create_check_constraint(op.f('ck_review_assignment_status'), sa.text(NEW_STATUSES))
 
@@ -131,6 +139,9 @@ def downgrade():
     with op.batch_alter_table('review_assignment', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_review_assignment_status'), type_='check')
         batch_op.create_check_constraint(op.f('ck_review_assignment_status'), sa.text(OLD_STATUSES))
+        batch_op.drop_index('ix_review_assignment_reviewer_task')
+        batch_op.drop_constraint(op.f('fk_review_assignment_task_id_task'), type_='foreignkey')
+        batch_op.drop_column('task_id')
     # Calibration answers have no submission; they go before the column is NOT NULL again.
     op.execute("DELETE FROM answer WHERE submission_id IS NULL")
     with op.batch_alter_table('answer', schema=None) as batch_op:
