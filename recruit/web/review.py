@@ -6,6 +6,9 @@ answer the reviewer was not handed is simply not found.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+from babel.numbers import get_decimal_symbol
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -16,6 +19,7 @@ from recruit import access
 from recruit.db import get_db, utcnow
 from recruit.domain import assignment
 from recruit.domain.redaction import split_markers
+from recruit.i18n import current_language
 from recruit.models import Campaign, CampaignReviewer, Stage, Task
 
 bp = Blueprint("review", __name__, url_prefix="/review")
@@ -129,6 +133,7 @@ def _render_answer(page: assignment.ReviewPage, *, error: str | None = None,
         lapsed=page.status == "expired" or (page.status == "leased"
                                             and page.lease_expires_at <= now),
         comment_max=assignment.COMMENT_MAX, cap=assignment.PAGE_COUNT_CAP,
+        weights={c.id: _weight_label(c.weight) for c in page.criteria},
     ), status
 
 
@@ -140,6 +145,19 @@ def answer(token: str):
     if page is None:
         abort(404)
     return _render_answer(page)
+
+
+@lru_cache(maxsize=8)
+def _decimal_symbol(language: str) -> str:
+    return get_decimal_symbol(language)
+
+
+def _weight_label(weight: float) -> str:
+    """A criterion's weight as the page shows it: 1, 1.5 (1,5 in Russian).
+
+    Babel's format_decimal parses its pattern on every call; this is the hottest page.
+    """
+    return f"{weight:g}".replace(".", _decimal_symbol(current_language()))
 
 
 def _posted_scores() -> dict[str, int]:

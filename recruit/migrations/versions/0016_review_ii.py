@@ -73,8 +73,11 @@ def upgrade():
                             postgresql_where=sa.text(POOL))
     _random_keys()
     with op.batch_alter_table('answer', schema=None) as batch_op:
-        batch_op.create_index('ix_answer_review_pool', ['task_id', 'draw_key'], unique=False,
-                              sqlite_where=sa.text(POOL), postgresql_where=sa.text(POOL))
+        batch_op.create_index('ix_answer_review_pool',
+                              ['task_id', 'draw_key', 'submission_id', 'token', 'check_status',
+                               'reviews_wanted', 'reviews_done', 'reviews_leased'],
+                              unique=False, sqlite_where=sa.text(POOL),
+                              postgresql_where=sa.text(POOL))
         batch_op.create_index('ix_answer_draw_clock', ['task_id', 'draw_base'], unique=False)
 
     op.add_column('review_assignment', sa.Column('task_id', sa.Integer(), nullable=True))
