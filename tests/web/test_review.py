@@ -280,3 +280,29 @@ def test_waves_of_one_track_in_the_same_month_get_distinct_names(db, world):
     assert len(titles) == 3 and again.title_en.endswith("(wave 2)")
     assert len({world.campaign.title_ru, again.title_ru, third.title_ru}) == 3
     assert third.title_ru.endswith("(волна 3)")
+
+
+def test_past_a_hundred_the_progress_line_stops_counting(client, db, world, reviewer, task):
+    from sqlalchemy import insert
+
+    from recruit.db import utcnow
+
+    add_answers(db, campaign=world.campaign, count=150, tasks=[task])
+    client.login(reviewer)
+    url = take(client, task)
+    assert "More than 100 answers left for you in this task" in client.get(url).get_data(
+        as_text=True)
+    client.post_form(url + "/put-back")
+    # A reviewer with more than a hundred finished reviews of the task and a short pool.
+    for answer in db.scalars(select(Answer).where(Answer.task_id == task.id)):
+        answer.reviews_wanted = 0
+    done = add_answers(db, campaign=world.campaign, count=102, reviews_wanted=1, tasks=[task])
+    now = utcnow()
+    db.execute(insert(ReviewAssignment), [
+        {"answer_id": a[task.id], "task_id": task.id, "reviewer_id": reviewer.id,
+         "status": "submitted", "leased_at": now, "lease_expires_at": now, "draft": {},
+         "completed_at": now} for a in done])
+    add_answers(db, campaign=world.campaign, count=3, tasks=[task])
+    html = client.get(take(client, task)).get_data(as_text=True)
+    assert "3 left for you in this task" in html and " of " not in re.search(
+        r'<p class="task-progress[^>]*>([^<]*)</p>', html).group(1)
