@@ -601,6 +601,8 @@ def autosave(answer_id: int):
         .options(joinedload(Answer.submission).joinedload(Submission.candidacy),
                  joinedload(Answer.task))
     ) or abort(404)
+    if answer.submission is None:  # a calibration answer: nobody's draft
+        abort(404)
     access.require(access.owns(current_user, user_id=answer.submission.candidacy.user_id))
     payload = request.get_json(silent=True)
     if (not isinstance(payload, dict) or not isinstance(payload.get("text"), str)

@@ -406,3 +406,15 @@ def test_bad_settings_get_a_clear_400(client, db, world, field, value):
     response = client.post_form(f"{base(world)}/settings", settings_form(world, **{field: value}))
     assert response.status_code == 400
     assert 'class="error"' in response.get_data(as_text=True)
+
+
+def test_a_calibration_answer_is_nobodys_draft_and_has_no_original_to_check(client, db,
+                                                                           world, task):
+    made = write(db, world, task)
+    client.login(world.users["applicant"])
+    response = client.post(f"/me/answers/{made.id}/autosave", json={"text": "x", "version": 1},
+                           headers={"X-CSRFToken": client.csrf_token(),
+                                    "Accept": "application/json"})
+    assert response.status_code == 404
+    client.login(world.users["custodian"])
+    assert client.get(f"/custody/answers/{made.token}").status_code == 404
