@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from recruit.domain import redaction
+from recruit.domain import assignment, redaction
 from recruit.models import Answer, Submission
 
 
@@ -33,5 +33,6 @@ def accept_submission(db: Session, *, submission: Submission, identity: dict[str
         else:
             answer.check_status = "released"
             answer.released_at = now
+            answer.draw_key = assignment.pool_entry_key(task_id=answer.task_id)
     db.flush()
     return answers

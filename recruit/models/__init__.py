@@ -15,12 +15,13 @@ from recruit.models.candidacy import Answer, Candidacy, Decision, EligibilityChe
 from recruit.models.identity import ContactRequest, Identity
 from recruit.models.offers import Offer
 from recruit.models.outbox import OutboxMessage
-from recruit.models.review import CriterionScore, Review, ReviewAssignment
+from recruit.models.review import CalibrationAnswer, CriterionScore, Review, ReviewAssignment
 from recruit.models.users import Role, User
 
 __all__ = [
     "Answer",
     "AuditEvent",
+    "CalibrationAnswer",
     "Campaign",
     "CampaignReviewer",
     "Candidacy",
