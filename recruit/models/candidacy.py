@@ -110,6 +110,9 @@ class Submission(Base):
     # The score, or -1 when there is none yet: sorts unscored last on every database.
     rank_key: Mapped[float] = mapped_column(sa.Float, default=-1.0, server_default="-1")
     scores_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the candidate first opened their feedback on this stage (the campaign report
+    # counts them); later visits leave it as it is.
+    feedback_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     candidacy: Mapped[Candidacy] = relationship(back_populates="submissions")
     stage = relationship("Stage")
