@@ -93,6 +93,12 @@ EXPECTED: dict[str, dict[str, int]] = {
     "decisions.candidacy": only(*STAFF),
     "decisions.alternates": only(*STAFF),
     "decisions.invite": only(*STAFF, ok=302),
+    # -- candidates' feedback (issue 19) ------------------------------------------------------
+    # The world's candidacy is still awaiting its decision: it has no feedback yet (404, with
+    # the reason); tests/web/test_feedback.py opens feedback that exists.
+    "feedback.show": only("applicant", ok=404),
+    "feedback.settings": only(*STAFF, ok=302),  # the form is on the campaign page
+    "feedback.comment": only(*STAFF, ok=400),  # which comment, and hide or show?
     "offers.campaign_offers": only(*STAFF),
     "offers.offer_new": only(*STAFF),
     "offers.my_offers": only("applicant"),
@@ -185,6 +191,7 @@ OWNED = {
     "applicant.autosave": "applicant",
     "applicant.stage_submit": "applicant",
     "applicant.withdraw": "applicant",
+    "feedback.show": "applicant",
     "offers.show": "applicant",
     "offers.accept": "applicant",
     "offers.decline": "applicant",
