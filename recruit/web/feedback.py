@@ -27,7 +27,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 from wtforms import BooleanField, HiddenField, IntegerField, SubmitField
-from wtforms.validators import AnyOf, InputRequired, NumberRange
+from wtforms.validators import AnyOf, InputRequired, Length, NumberRange
 
 from recruit import access, clock
 from recruit.db import get_db, writes
@@ -195,8 +195,8 @@ def settings(campaign_id: int):
 class CommentVisibilityForm(Form):
     """Hide a reviewer's comment from the candidate, or show it again."""
 
-    review = HiddenField(validators=[InputRequired()])
-    hide = HiddenField(validators=[AnyOf(["1", "0"])])
+    review = HiddenField(validators=[InputRequired(), Length(max=18)])
+    hide = HiddenField(validators=[AnyOf(["1", "0"]), Length(max=1)])
     submit = SubmitField(_l("Hide from the candidate"))
 
 
@@ -220,8 +220,7 @@ def comment(campaign_id: int, stage_id: int, code: str):
     if candidacy is None:
         abort(404)
     form = CommentVisibilityForm()
-    if not form.validate_on_submit() or not form.review.data.isdigit() \
-            or len(form.review.data) > 18:
+    if not form.validate_on_submit() or not form.review.data.isdigit():
         abort(400)
     # Only a review of this candidacy's answers at this stage: another id is not found.
     review = db.scalar(

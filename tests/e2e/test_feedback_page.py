@@ -24,6 +24,8 @@ def _world(db) -> dict:
     """The report world, with comments for the candidates (one of Maria's hidden) and a
     rejected candidate whose answers matched the moderator role."""
     world = build_report_world(db)
+    # Twelve candidates were scored at stage 1 and seven at stage 2: compare from ten.
+    world.campaign.feedback_min_pool = 10
     stage1, stage2, _stage3 = world.campaign.stages
     reviews = db.execute(
         sa.select(Review, Submission.candidacy_id, Submission.stage_id)
@@ -94,6 +96,7 @@ def test_the_feedback_page_in_russian_fits_a_phone_and_hides_what_was_hidden(
     assert HIDDEN not in page.content()
     expect(page.get_by_text(SHOWN).first).to_be_visible()
     screenshots(page, "feedback-stage1-ru")
+    page.set_viewport_size(PHONE)
     # Stage 2 had seven: ranges, no other candidate drawn, still no sideways scroll.
     page.goto(f"{server.url}/me/candidacies/{world['maria_candidacy']}/stages/"
               f"{world['stages'][1]}/feedback")

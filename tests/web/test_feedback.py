@@ -19,6 +19,7 @@ from recruit.models import (
     OutboxMessage,
     Review,
     Role,
+    StageFeedback,
     Submission,
     User,
 )
@@ -350,3 +351,50 @@ def test_only_the_candidate_reads_their_feedback(db, who, owner, expected):
     owner_id = {"self": user.id, "other": user.id + 1, None: None}[owner]
     assert access.may_read_feedback(user, owner_user_id=owner_id) is expected
     assert access.may_moderate_feedback(user) is (who == "coordinator")
+
+
+def test_calibration_answers_reach_no_candidates_feedback_nor_the_stage_statistics(db, world):
+    from recruit.domain import calibration, stage_scores
+    from recruit.models import CriterionScore, ReviewAssignment
+
+    stage = world.campaign.stages[0]
+    task = stage.tasks[0]
+    before = feedback.stage_statistics(db, stage=stage, now=utcnow())
+    answer = calibration.write_answer(db, task=task, text="Здравствуйте! Проверю и отвечу.",
+                                      reference={c.id: 5 for c in task.criteria}, note="",
+                                      by=world.coordinator, now=utcnow())
+    for reviewer in world.reviewers:
+        assignment = ReviewAssignment(answer_id=answer.id, reviewer_id=reviewer.id,
+                                      status="submitted", lease_expires_at=utcnow())
+        db.add(assignment)
+        db.flush()
+        review = Review(assignment_id=assignment.id, answer_id=answer.id,
+                        reviewer_id=reviewer.id, score_raw=5.0, score_normalised=5.0,
+                        candidate_comment="КАЛИБРОВКА: этого не видит ни один кандидат.")
+        review.scores = [CriterionScore(criterion_id=c.id, value=5) for c in task.criteria]
+        db.add(review)
+    db.flush()
+    stage_scores.results_changed(db, stage_id=stage.id)
+    after = feedback.stage_statistics(db, stage=stage, now=utcnow())
+    assert after == before
+    for candidacy in world.candidacies[:7]:
+        view = feedback.candidate_feedback(db, candidacy=candidacy, stage=stage, now=utcnow(),
+                                           shuffle_key=b"k")
+        assert all("КАЛИБРОВКА" not in text for t in view.comments for text in t.comments)
+
+
+def test_the_kept_statistics_follow_a_new_decision(db, world):
+    stage = world.campaign.stages[0]
+    before = feedback.stage_statistics(db, stage=stage, now=utcnow())
+    candidacy = Candidacy(user_id=world.other_applicant.id, campaign_id=world.campaign.id,
+                          state="submitted", current_stage_id=stage.id)
+    db.add(candidacy)
+    db.flush()
+    version = stage.results_version
+    decisions.decide(db, candidacy=candidacy, stage=stage, outcome="reject", reason="Below.",
+                     by=world.coordinator, now=utcnow())
+    db.refresh(stage)
+    assert stage.results_version > version
+    assert feedback.stage_statistics(db, stage=stage, now=utcnow()) == before
+    kept = db.get(StageFeedback, stage.id)
+    assert kept.version == stage.results_version
