@@ -333,6 +333,8 @@ def test_the_first_opening_is_recorded_once_and_the_report_counts_it(client, db,
     assert submission.feedback_opened_at == first
     numbers = feedback.campaign_numbers(db, campaign=world.campaign)
     assert (numbers[stage.id].decided, numbers[stage.id].opened) == (12, 1)
+    exported = applications.export_data(db, user=world.maria)
+    assert exported["candidacies"][0]["stages"][0]["feedback_opened_at"] == first.isoformat()
     context = data.campaign_report_context(db, campaign=world.campaign, locale="en")
     assert context["stage_sections"][0]["feedback"] == (
         "Feedback opened by 1 of the 12 candidates with a final decision.")
