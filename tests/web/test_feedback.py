@@ -400,3 +400,16 @@ def test_the_kept_statistics_follow_a_new_decision(db, world):
     assert feedback.stage_statistics(db, stage=stage, now=utcnow()) == before
     kept = db.get(StageFeedback, stage.id)
     assert kept.version == stage.results_version
+
+
+def test_without_a_cutoff_the_pass_line_lies_midway_between_those_who_passed_and_not(db, world):
+    stage = world.campaign.stages[1]
+    statistics = feedback.stage_statistics(db, stage=stage, now=utcnow())
+    scored = db.execute(sa.select(Decision.outcome, Submission.score)
+                        .join(Submission, sa.and_(Submission.candidacy_id == Decision.candidacy_id,
+                                                  Submission.stage_id == Decision.stage_id))
+                        .where(Decision.stage_id == stage.id)).all()
+    lowest = min(score for outcome, score in scored if outcome == "advance")
+    highest = max(score for outcome, score in scored if outcome == "reject")
+    assert statistics.pass_line == pytest.approx((lowest + highest) / 2, abs=1e-4)
+    assert statistics.pool == 7 and sum(statistics.score) == 7
