@@ -374,7 +374,7 @@ def _same_candidacy(db: Session, answer_ids: Iterable[int]) -> dict[int, int]:
         found.update(db.execute(
             sa.select(Answer.id, Submission.candidacy_id)
             .join(Submission, Submission.id == Answer.submission_id)
-            .where(Answer.id.in_(ids[start:start + _CHUNK]))).tuples().all())
+            .where(Answer.id.in_(ids[start:start + _CHUNK]))).all())
     return found
 
 
@@ -406,10 +406,10 @@ def _record(db: Session, *, found: Sequence[Found], now: datetime) -> list[Found
         return []
     candidacy_of = _same_candidacy(db, {a for f in found
                                         for a in (f.answer_id, f.other_answer_id)})
-    known = set(db.execute(
+    known = {(row[0], row[1]) for row in db.execute(
         sa.select(SimilarPair.answer_id, SimilarPair.other_answer_id)
         .where(sa.tuple_(SimilarPair.answer_id, SimilarPair.other_answer_id).in_(
-            [(f.answer_id, f.other_answer_id) for f in found]))).tuples().all())
+            [(f.answer_id, f.other_answer_id) for f in found])))}
     fresh = [f for f in {(f.answer_id, f.other_answer_id): f for f in found}.values()
              if (f.answer_id, f.other_answer_id) not in known
              and candidacy_of.get(f.answer_id) is not None
@@ -425,7 +425,7 @@ def _record(db: Session, *, found: Sequence[Found], now: datetime) -> list[Found
         for answer_id in (f.answer_id, f.other_answer_id):
             best[answer_id] = max(best[answer_id], f.similarity)
     submission_of = dict(db.execute(sa.select(Answer.id, Answer.submission_id)
-                                    .where(Answer.id.in_(list(best)))).tuples().all())
+                                    .where(Answer.id.in_(list(best)))).all())
     by_submission: dict[int, float] = defaultdict(float)
     for answer_id, value in best.items():
         by_submission[submission_of[answer_id]] = max(by_submission[submission_of[answer_id]],
@@ -562,7 +562,7 @@ def index_campaign(db: Session, *, campaign: Campaign, now: datetime,
         .outerjoin(AnswerSignature, AnswerSignature.answer_id == Answer.id)
         .where(Stage.campaign_id == campaign.id, Submission.submitted_at.is_not(None),
                Answer.redacted_text.is_not(None), AnswerSignature.answer_id.is_(None))
-        .order_by(Answer.id)).tuples().all()
+        .order_by(Answer.id)).all()
     if not rows:
         return report
     new = sign_all(rows, workers=workers)
@@ -570,7 +570,7 @@ def index_campaign(db: Session, *, campaign: Campaign, now: datetime,
     scope = tasks_in_scope(db, task_ids={s.task_id for s in new})
     in_scope = sorted({t for tasks in scope.values() for t in tasks})
     old = db.execute(sa.select(AnswerBand.key, AnswerBand.answer_id, AnswerBand.task_id)
-                     .where(AnswerBand.task_id.in_(in_scope))).tuples().all()
+                     .where(AnswerBand.task_id.in_(in_scope))).all()
     clock = time.perf_counter()
     candidates = _bulk_pairs([s for s in new if s.comparable], old, scope)
     comparable = [s for s in new if s.comparable]

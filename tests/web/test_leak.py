@@ -723,7 +723,8 @@ def _contexts(db) -> list[dict]:
                               ("reviewer_id", "user_id"), ("request_id", "contact_request_id"),
                               ("assignment_id", "review_assignment_id"),
                               ("event_id", "audit_event_id"), ("message_id",
-                                                               "outbox_message_id")):
+                                                               "outbox_message_id"),
+                              ("pair_id", "similar_pair_id")):
             if source in ctx:
                 ctx.setdefault(alias, ctx[source])
     return contexts
