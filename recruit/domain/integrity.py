@@ -583,7 +583,8 @@ def index_campaign(db: Session, *, campaign: Campaign, now: datetime,
             .where(AnswerSignature.answer_id.in_(wanted[start:start + _CHUNK]))):
             stored[row.answer_id] = Signature.load(row)
     judged = (_judge(comparable[a], comparable[b] if b >= 0 else stored[-b - 1])
-              for a, b in candidates)
+              for a, b in candidates
+              if (b >= 0 or -b - 1 in stored) and comparable[a].answer_id != -b - 1)
     found = [pair for pair in judged if pair is not None]
     report.seconds["compare"] = time.perf_counter() - clock
     clock = time.perf_counter()
