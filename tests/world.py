@@ -106,8 +106,9 @@ def build_world(db) -> World:
     db.add(other_submission)
     db.flush()
     copy = Answer(submission_id=other_submission.id, task_id=stage.tasks[0].id,
-                  text="An answer. " * 30, version=1, saved_at=now,
-                  redacted_text="An answer. " * 30, check_status="released", released_at=now)
+                  text="Ответ кандидата. " * 30, version=1, saved_at=now,
+                  redacted_text="Ответ кандидата. " * 30, check_status="released",
+                  released_at=now)
     db.add(copy)
     db.flush()
     pair = SimilarPair(answer_id=min(answers[0].id, copy.id),
