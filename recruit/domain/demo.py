@@ -82,8 +82,8 @@ def _load_applicants(db: Session, *, campaign: Campaign, now) -> str | None:
         applications.submit_stage(db, submission=submission, now=now)
     for k, (first, middle, last, city, birth_date, citizenship) in enumerate(
             NOT_ELIGIBLE, start=len(DEMO_PEOPLE) + 1):
-        user = accounts.register_applicant(db, email=f"applicant{k:02d}@demo.example.org",
-                                           password=password, locale="ru")
+        user, _new = accounts.register_applicant(
+            db, email=f"applicant{k:02d}@demo.example.org", password=password, locale="ru")
         user.email_confirmed_at = now
         vault.store_identity(db, user=user, fields={
             "first": first, "middle": middle, "last": last, "city": city,

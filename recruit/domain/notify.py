@@ -110,6 +110,7 @@ def stage_submitted(db: Session, *, submission: Submission) -> OutboxMessage | N
                  campaign_title=candidacy.campaign.title(locale),
                  stage_position=stage.position, stage_title=stage.title(locale),
                  auto=submission.auto_submitted, submitted_at=submission.submitted_at,
+                 time_zone=candidacy.campaign.time_zone,
                  link=link("applicant.candidacy", candidacy_id=candidacy.id))
 
 
