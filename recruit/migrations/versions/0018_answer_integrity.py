@@ -39,10 +39,6 @@ def upgrade():
         sa.Column('key', sa.BigInteger(), nullable=False),
         sa.Column('answer_id', sa.Integer(), nullable=False),
         sa.Column('task_id', sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(['answer_id'], ['answer.id'], ondelete='CASCADE',
-                                name=op.f('fk_answer_band_answer_id_answer')),
-        sa.ForeignKeyConstraint(['task_id'], ['task.id'], ondelete='CASCADE',
-                                name=op.f('fk_answer_band_task_id_task')),
         sa.PrimaryKeyConstraint('key', 'answer_id', name=op.f('pk_answer_band')),
         sqlite_with_rowid=False,
     )
