@@ -97,8 +97,8 @@ def downgrade():
         batch.drop_column('pasted_share')
         batch.drop_column('similarity_max')
     with op.batch_alter_table('campaign') as batch:
-        batch.drop_constraint('ck_campaign_paste_threshold_range', type_='check')
-        batch.drop_constraint('ck_campaign_similarity_threshold_range', type_='check')
+        batch.drop_constraint('paste_threshold_range', type_='check')
+        batch.drop_constraint('similarity_threshold_range', type_='check')
         batch.drop_column('compare_earlier')
         batch.drop_column('paste_threshold')
         batch.drop_column('similarity_threshold')
