@@ -404,7 +404,8 @@ def seed(engine: sa.Engine, *, applicants: int, keys: list[str], random_seed: in
                             reviewer_id = reviewer_ids[int(scores.reviewers[a, r])]
                             done = started_at + timedelta(hours=3 + r)
                             rows["review_assignment"].append({
-                                "id": ra_id, "answer_id": answer_id, "reviewer_id": reviewer_id,
+                                "id": ra_id, "answer_id": answer_id, "task_id": task_ids[t],
+                                "reviewer_id": reviewer_id,
                                 "status": "submitted", "leased_at": done - timedelta(minutes=12),
                                 "lease_expires_at": done + timedelta(minutes=18), "draft": {},
                                 "completed_at": done})

@@ -155,6 +155,12 @@ def may_manage_reviewer_pool(user: Any) -> bool:
     return is_coordinator(user)
 
 
+def may_set_calibration(user: Any) -> bool:
+    """Coordinators write calibration answers and their reference scores; the custodian, who
+    never scores, may only look."""
+    return is_coordinator(user) and not is_custodian(user)
+
+
 # -- integrity -------------------------------------------------------------------------------
 
 def may_see_integrity_flags(user: Any) -> bool:

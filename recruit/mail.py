@@ -11,7 +11,7 @@ import functools
 import os
 import smtplib
 import ssl
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.header import Header
 from email.message import EmailMessage
 from email.policy import EmailPolicy
@@ -165,15 +165,19 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
 
 
-def claim(db: Session, *, worker: str, limit: int = 20) -> list[int]:
-    """Claim due messages for ``worker`` and commit; no two workers claim the same message."""
+def claim(db: Session, *, worker: str, limit: int = 20,
+          due_by: datetime | None = None) -> list[int]:
+    """Claim due messages for ``worker`` and commit; no two workers claim the same message.
+
+    ``due_by`` (default: now) leaves out messages that fall due later.
+    """
     now = utcnow()
     due = (
         sa.select(OutboxMessage.id)
         .where(
             OutboxMessage.sent_at.is_(None),
             OutboxMessage.failed_at.is_(None),
-            OutboxMessage.next_attempt_at <= now,
+            OutboxMessage.next_attempt_at <= min(now, due_by or now),
             sa.or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
         )
         .order_by(OutboxMessage.id)
@@ -195,10 +199,11 @@ def claim(db: Session, *, worker: str, limit: int = 20) -> list[int]:
     return sorted(ids)
 
 
-def deliver(db: Session, *, sender, worker: str, limit: int = 20) -> tuple[int, int]:
+def deliver(db: Session, *, sender, worker: str, limit: int = 20,
+            due_by: datetime | None = None) -> tuple[int, int]:
     """Send one batch of due messages; returns (sent, failed this round)."""
     config = current_app.config
-    ids = claim(db, worker=worker, limit=limit)
+    ids = claim(db, worker=worker, limit=limit, due_by=due_by)
     if not ids:
         return 0, 0
     batch = [
@@ -237,19 +242,24 @@ def deliver(db: Session, *, sender, worker: str, limit: int = 20) -> tuple[int, 
     return sent, failed
 
 
+def deliver_due(db: Session, *, sender, worker: str, batch: int = 20) -> tuple[int, int]:
+    """Send, batch after batch, every message due now; returns (sent, failed) over all.
+
+    Messages queued or falling due meanwhile wait for the next call, a failed one waits for
+    its backoff, and messages other workers hold are not claimed: this always ends.
+    """
+    start = utcnow()
+    total_sent = total_failed = 0
+    while True:
+        sent, failed = deliver(db, sender=sender, worker=worker, limit=batch, due_by=start)
+        total_sent, total_failed = total_sent + sent, total_failed + failed
+        if not sent and not failed:
+            return total_sent, total_failed
+
+
 def _mark(db: Session, message_id: int, values: dict) -> None:
     db.execute(sa.update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))
     db.commit()
-
-
-def deliver_all(db: Session, *, sender, worker: str) -> tuple[int, int]:
-    """Send every message that is due now, batch after batch; returns (sent, failed)."""
-    sent = failed = 0
-    while True:
-        batch_sent, batch_failed = deliver(db, sender=sender, worker=worker)
-        if not batch_sent and not batch_failed:
-            return sent, failed
-        sent, failed = sent + batch_sent, failed + batch_failed
 
 
 def deliver_after_request(exc: BaseException | None) -> None:
@@ -265,7 +275,7 @@ def deliver_after_request(exc: BaseException | None) -> None:
         return
     session = current_app.extensions["recruit.sessionmaker"]()
     try:
-        deliver_all(session, sender=make_sender(current_app.config),
+        deliver_due(session, sender=make_sender(current_app.config),
                     worker=f"demo:{os.getpid()}")
     except sa.exc.OperationalError as error:
         # The request itself succeeded; what is left in the outbox goes with the next one.

@@ -22,9 +22,28 @@ def alembic_config(connection: sa.Connection | None = None) -> Config:
 
 
 def upgrade(engine: sa.Engine, revision: str = "head") -> None:
-    """Bring the database schema up to ``revision``."""
-    with engine.begin() as connection:
-        command.upgrade(alembic_config(connection), revision)
+    """Bring the database schema up to ``revision``.
+
+    On SQLite, foreign keys are off while migrations run and checked afterwards: batch mode
+    changes a table by copying it and dropping the old one, and with foreign keys on, that
+    DROP would delete every row that references the table (ON DELETE CASCADE).
+    """
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as connection:
+            command.upgrade(alembic_config(connection), revision)
+        return
+    with engine.connect() as connection:
+        # Outside any transaction, where SQLite lets the pragma change.
+        raw = connection.connection.driver_connection
+        raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                command.upgrade(alembic_config(connection), revision)
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"migration left broken foreign keys: {broken[:5]}")
+        finally:
+            raw.execute("PRAGMA foreign_keys=ON")
 
 
 def schema_differences(engine: sa.Engine) -> list:

@@ -59,13 +59,6 @@ def add_reviewer(db, *, campaign):
     return user
 
 
-class Lowest:
-    """A stand-in random source that always enters the token order at its very start."""
-
-    def choice(self, seq):
-        return min(seq)
-
-
 @contextmanager
 def count_queries(engine) -> Iterator[list[str]]:
     """Collect every SQL statement sent to the database inside the block."""

@@ -19,7 +19,8 @@ def mail():
 
 
 @mail.command("worker")
-@click.option("--once", is_flag=True, help="Send what is due, then stop.")
+@click.option("--once", is_flag=True,
+              help="Send everything that is due now, in batches, then stop.")
 @click.option("--interval", default=2.0, show_default=True, help="Seconds between polls.")
 @with_appcontext
 @writes
@@ -33,10 +34,10 @@ def mail_worker(once, interval):
     session = get_db()
     while True:
         sent, failed = when_unlocked(
-            lambda: mail_module.deliver(session, sender=sender, worker=worker), session=session)
+            lambda: mail_module.deliver_due(session, sender=sender, worker=worker),
+            session=session)
         if sent or failed:
             click.echo(f"sent {sent}, failed {failed}")
         if once:
             break
         time.sleep(interval)
-

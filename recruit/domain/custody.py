@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recruit import vault
-from recruit.domain import accounts, audit
+from recruit.domain import accounts, assignment, audit
 from recruit.domain.redaction import KINDS, Span, apply_spans
 from recruit.models import (
     Answer,
@@ -123,6 +123,7 @@ def release_answer(db: Session, *, answer: Answer, by: User | None, now: datetim
         raise CustodyError("not_pending", "this answer is not waiting for the check")
     answer.check_status = "released"
     answer.released_at = now
+    answer.draw_key = assignment.pool_entry_key(task_id=answer.task_id)
     # Suggestions left undecided stay hidden: releasing never shows more than was checked.
     audit.record(db, action="answer.release", actor_id=by.id if by else None,
                  subject=f"answer:{answer.token}",
@@ -145,6 +146,7 @@ def auto_release(db: Session, *, now: datetime) -> int:
         if since is not None and now - since >= timedelta(hours=hours):
             answer.check_status = "released"
             answer.released_at = now
+            answer.draw_key = assignment.pool_entry_key(task_id=answer.task_id)
             released[campaign_key] += 1
     if released:
         audit.record(db, action="answer.auto_release", actor_id=None, subject="answers",

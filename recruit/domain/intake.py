@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from recruit.domain import integrity, redaction
+from recruit.domain import assignment, integrity, redaction
 from recruit.models import Answer, Submission
 
 
@@ -34,6 +34,7 @@ def accept_submission(db: Session, *, submission: Submission, identity: dict[str
         else:
             answer.check_status = "released"
             answer.released_at = now
+            answer.draw_key = assignment.pool_entry_key(task_id=answer.task_id)
     db.flush()
     # Flags for coordinators only; nothing here holds an answer back from review.
     integrity.record_paste_share(db, submission=submission)

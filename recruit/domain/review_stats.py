@@ -45,7 +45,7 @@ def _stage_review_rows(db: Session, *, stage_ids: list[int]):
                Review.score_normalised, Task.stage_id)
         .join(Answer, Answer.id == Review.answer_id)
         .join(Task, Task.id == Answer.task_id)
-        .where(Task.stage_id.in_(stage_ids))
+        .where(Task.stage_id.in_(stage_ids), Answer.submission_id.is_not(None))
     ).all()
 
 
@@ -67,7 +67,8 @@ def renormalise_stage(db: Session, *, stage: Stage, tolerance: float = 0.0) -> i
                func.coalesce(Review.score_normalised, _NOT_NORMALISED))
         .join(Answer, Answer.id == Review.answer_id)
         .join(Task, Task.id == Answer.task_id)
-        .where(Task.stage_id == stage.id)
+        # Calibration answers belong to no submission: their reviews never move a score.
+        .where(Task.stage_id == stage.id, Answer.submission_id.is_not(None))
     ).all()
     if not rows:
         return 0
@@ -195,6 +196,7 @@ class ReviewerLoad:
     leased: int
     submitted: int
     recused: int
+    returned: int
     mean_raw: float | None
     severity: float | None
 
@@ -229,7 +231,7 @@ def campaign_progress(db: Session, *, campaign: Campaign) -> CampaignProgress:
                func.coalesce(func.sum(Answer.reviews_done), 0).label("reviews"),
                func.count().filter(Answer.reviews_wanted > campaign.reviews_per_answer)
                .label("extra"))
-        .where(Answer.task_id.in_([t.id for t in task_rows]))
+        .where(Answer.task_id.in_([t.id for t in task_rows]), Answer.submission_id.is_not(None))
         .group_by(Answer.task_id))}
     stages: dict[int, StageProgress] = {}
     for t in task_rows:
@@ -264,7 +266,8 @@ def campaign_progress(db: Session, *, campaign: Campaign) -> CampaignProgress:
 
     campaign_answers = (select(Answer.id).join(Task, Task.id == Answer.task_id)
                         .join(Stage, Stage.id == Task.stage_id)
-                        .where(Stage.campaign_id == campaign.id))
+                        .where(Stage.campaign_id == campaign.id,
+                               Answer.submission_id.is_not(None)))
     status_counts: dict[int, dict[str, int]] = defaultdict(dict)
     for reviewer_id, status, n in db.execute(
             select(ReviewAssignment.reviewer_id, ReviewAssignment.status, func.count())
@@ -283,7 +286,7 @@ def campaign_progress(db: Session, *, campaign: Campaign) -> CampaignProgress:
         reviewers.append(ReviewerLoad(
             user_id=person.id, email=person.email, in_pool=person.id in pool,
             leased=counts_of.get("leased", 0), submitted=counts_of.get("submitted", 0),
-            recused=counts_of.get("recused", 0),
+            recused=counts_of.get("recused", 0), returned=counts_of.get("returned", 0),
             mean_raw=sum(scores) / len(scores) if scores else None,
             severity=severity.get(person.id)))
     return CampaignProgress(stages=list(stages.values()), reviewers=reviewers)
@@ -313,6 +316,8 @@ class CandidacyScoreRow:
     reviews: int
     spread: float
     lines: list[ReviewLine]
+    # (task position, answer id, whether all its reviews are in): calibration copies need that.
+    answers: list[tuple[int, int, bool]] = field(default_factory=list)
 
 
 def stage_scores(db: Session, *, stage: Stage, offset: int = 0,
@@ -338,9 +343,12 @@ def stage_scores(db: Session, *, stage: Stage, offset: int = 0,
     normalised = {r.id: r.score_raw if r.score_normalised is None else r.score_normalised
                   for r in rows}
     answers = db.execute(
-        select(Answer.id, Submission.candidacy_id, Candidacy.code)
+        select(Answer.id, Submission.candidacy_id, Candidacy.code, Task.position,
+               (Answer.reviews_done >= Answer.reviews_wanted) & (Answer.reviews_leased == 0)
+               & (Answer.check_status == "released"))
         .join(Submission, Submission.id == Answer.submission_id)
         .join(Candidacy, Candidacy.id == Submission.candidacy_id)
+        .join(Task, Task.id == Answer.task_id)
         .where(Submission.stage_id == stage.id, Answer.check_status != "draft")
     ).all()
     answer_to_candidacy = {a.id: a.candidacy_id for a in answers}
@@ -366,7 +374,13 @@ def stage_scores(db: Session, *, stage: Stage, offset: int = 0,
             lines[line.candidacy_id].append(ReviewLine(
                 task_position=line.position, reviewer_email=line.email, raw=line.score_raw,
                 normalised=line.score_normalised, comment=line.comment))
+    on_page = {cid for cid, _ in page}
+    answers_of: dict[int, list[tuple[int, int, bool]]] = defaultdict(list)
+    for a in answers:
+        if a.candidacy_id in on_page:
+            answers_of[a.candidacy_id].append((a.position, a.id, bool(a[4])))
     return len(ranked), [
         CandidacyScoreRow(code=code_of[cid], score=s.score, raw=s.raw, criteria=s.criteria,
-                          reviews=s.reviews, spread=s.spread, lines=lines.get(cid, []))
+                          reviews=s.reviews, spread=s.spread, lines=lines.get(cid, []),
+                          answers=sorted(answers_of.get(cid, [])))
         for cid, s in page]

@@ -1,4 +1,18 @@
-"""Scores: weighted rubric means, per-reviewer normalisation, disagreement and agreement."""
+"""Scores: weighted rubric means, per-reviewer normalisation, disagreement and agreement.
+
+The rules, as implemented here:
+
+- One reviewer's score of an answer is the weighted mean of its criterion scores (1–5).
+- How many reviews an answer gets: :func:`reviews_wanted` — K (the campaign's reviews per
+  answer); exactly one more when the first K differ by more than the disagreement threshold;
+  a further one only while no majority of the reviews agrees within the threshold, up to the
+  campaign's maximum.
+- Normalisation (:func:`normalise`) per reviewer and stage, once the reviewer has enough
+  reviews there: z-score within the reviewer, mapped to the stage's mean and spread.
+- A candidacy's stage score (:func:`candidate_scores`) is the mean over its answers of each
+  answer's mean normalised score. Calibration answers belong to no candidacy, so their
+  reviews never enter any of this (recruit.domain.calibration measures them apart).
+"""
 
 from __future__ import annotations
 
@@ -72,32 +86,67 @@ def spread(values: Sequence[float]) -> float:
     return float(max(values) - min(values))
 
 
-def needs_extra_review(
-    *, scores: Sequence[float], required: int, maximum: int, threshold: float = 1.5
-) -> bool:
-    """Tell whether reviewers disagree on an answer enough to ask for one more review."""
-    return required <= len(scores) < maximum and spread(scores) > threshold
+def largest_agreeing_group(values: Sequence[float], *, threshold: float) -> int:
+    """Return the size of the largest group of values that all lie within ``threshold``."""
+    ordered = sorted(values)
+    best = start = 0
+    for end, value in enumerate(ordered):
+        while value - ordered[start] > threshold:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+def is_undecided(scores: Sequence[float], *, threshold: float) -> bool:
+    """Tell whether reviewers have not converged: no majority agrees within ``threshold``.
+
+    A majority is more than half of the reviews; "agrees" means every two of them are at most
+    ``threshold`` apart. With two reviews this is exactly "they differ by more than
+    ``threshold``".
+    """
+    return 2 * largest_agreeing_group(scores, threshold=threshold) <= len(scores)
 
 
 def reviews_wanted(
     *, scores: Sequence[float], required: int, maximum: int, threshold: float = 1.5
 ) -> int:
-    """Return how many reviews an answer should have in total, given the reviews it has now.
+    """Return how many reviews an answer should have in total, given its reviews so far.
 
-    Until ``required`` reviews are in, the answer wants ``required``. After that it wants one
-    more than it has while the reviewers still disagree (spread above ``threshold``) and the
-    ``maximum`` is not reached; otherwise what it has is enough. Asking again after every
-    new review makes each disagreement cost exactly one extra review, never a burst.
+    ``scores`` are the raw scores in the order the reviews came in. The rule:
+
+    1. Until ``required`` (K) reviews are in, the answer wants K.
+    2. If the first K reviews agree — highest minus lowest at most ``threshold`` — K is
+       enough, whatever comes later.
+    3. If they disagree, the answer wants exactly one more review, K+1.
+    4. After that it wants another one only while it is still undecided (:func:`is_undecided`:
+       no majority of its reviews agrees within ``threshold``), and never more than
+       ``maximum``.
+
+    So a disagreement costs one extra review whenever the extra reviewer sides with one of
+    the first K; a further review is asked only when the new one sides with nobody.
     """
     if required < 1:
         raise ValueError(f"required reviews must be at least 1, got {required}")
     if maximum < required:
         raise ValueError(f"maximum reviews ({maximum}) is below required ({required})")
-    if len(scores) < required:
+    have = len(scores)
+    if have < required:
         return required
-    if needs_extra_review(scores=scores, required=required, maximum=maximum, threshold=threshold):
-        return len(scores) + 1
-    return len(scores)
+    if spread(scores[:required]) <= threshold:
+        return have
+    if have == required:
+        return min(required + 1, maximum)
+    if have < maximum and is_undecided(scores, threshold=threshold):
+        return have + 1
+    return have
+
+
+def needs_extra_review(
+    *, scores: Sequence[float], required: int, maximum: int, threshold: float = 1.5
+) -> bool:
+    """Tell whether an answer with at least ``required`` reviews should get one more."""
+    return len(scores) >= required and reviews_wanted(
+        scores=scores, required=required, maximum=maximum, threshold=threshold) > len(scores)
 
 
 def _columns(reviews: Sequence[RawReview]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_date
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from recruit.domain.questionnaires import Document, load_file
@@ -16,6 +17,10 @@ from recruit.models import Campaign, Criterion, JobRole, Stage, Task, TrackVersi
 from recruit.models.campaigns import DEFAULT_TIME_ZONE
 
 QUESTIONNAIRES = Path(__file__).resolve().parents[2] / "questionnaires"
+# What coordinators may set on a campaign's review: (lowest, highest).
+LEASE_MINUTES = (5, 480)
+CALIBRATION_RATE = (0, 50)
+CALIBRATION_BOUND = (Decimal("0.25"), Decimal("4.00"))
 
 
 class CampaignError(Exception):
@@ -85,6 +90,38 @@ def _unique_key(db: Session, base: str) -> str:
     return f"{base}-{n}"
 
 
+def _title_key(title: str) -> str:
+    return " ".join(title.split()).casefold()
+
+
+def title_clash(db: Session, *, title_en: str, title_ru: str,
+                campaign_id: int | None = None) -> str | None:
+    """The language ('en' or 'ru') in which another campaign already has this title, if any.
+
+    Titles are compared ignoring case and runs of spaces: reviewers and coordinators tell
+    waves apart by them.
+    """
+    others = db.execute(select(Campaign.title_en, Campaign.title_ru)
+                        .where(Campaign.id != (campaign_id or -1))).all()
+    for language, title in (("en", title_en), ("ru", title_ru)):
+        wanted = _title_key(title)
+        if any(_title_key(other_en if language == "en" else other_ru) == wanted
+               for other_en, other_ru in others):
+            return language
+    return None
+
+
+def distinct_titles(db: Session, *, title_en: str, title_ru: str) -> tuple[str, str]:
+    """Default titles made distinct: the second wave of a track in a month is "… (wave 2)"."""
+    count = db.scalar(select(func.count()).select_from(Campaign)) or 0
+    candidates = [(title_en, title_ru)] + [(f"{title_en} (wave {n})", f"{title_ru} (волна {n})")
+                                           for n in range(2, count + 3)]
+    for en, ru in candidates:
+        if title_clash(db, title_en=en, title_ru=ru) is None:
+            return en, ru
+    raise AssertionError("unreachable: count + 2 candidates cannot all be taken")
+
+
 def create_campaign(db: Session, *, track_key: str, opens_at: datetime, closes_at: datetime,
                     capacity: int | None = None, key: str | None = None,
                     title_en: str | None = None, title_ru: str | None = None,
@@ -92,7 +129,8 @@ def create_campaign(db: Session, *, track_key: str, opens_at: datetime, closes_a
                     time_zone: str = DEFAULT_TIME_ZONE) -> Campaign:
     """Create a wave from the newest (or the given) version of a track; copies it, so later
     edits of the file never change this campaign. ``time_zone`` (IANA) is the zone its dates
-    mean and its deadlines are shown in."""
+    mean and its deadlines are shown in. Titles come out distinct from every other
+    campaign's (see :func:`distinct_titles`)."""
     version = version or latest_version(db, key=track_key)
     if version is None:
         raise CampaignError(f"no track {track_key!r} is loaded; run `recruit questionnaire load`")
@@ -114,10 +152,13 @@ def create_campaign(db: Session, *, track_key: str, opens_at: datetime, closes_a
     local_opening = opens_at.astimezone(zone)
     month = local_opening.strftime("%Y-%m")
     month_ru = format_date(local_opening, "LLLL yyyy", locale="ru")
+    default_en, default_ru = distinct_titles(
+        db, title_en=title_en or f"{data['title']['en']} — {local_opening:%B %Y}",
+        title_ru=title_ru or f"{data['title']['ru']} — {month_ru}")
     campaign = Campaign(
         key=key or _unique_key(db, f"{version.key}-{month}"),
-        title_en=title_en or f"{data['title']['en']} — {local_opening:%B %Y}",
-        title_ru=title_ru or f"{data['title']['ru']} — {month_ru}",
+        title_en=default_en,
+        title_ru=default_ru,
         track_version=version,
         job_role=role,
         opens_at=opens_at,
@@ -187,3 +228,28 @@ def criterion_titles(db: Session) -> dict[str, dict[str, str]]:
                 for criterion in task.get("rubric", []):
                     titles.setdefault(criterion["key"], dict(criterion["title"]))
     return titles
+
+
+def change_settings(db: Session, *, campaign: Campaign, title_en: str, title_ru: str,
+                    lease_minutes: int, calibration_rate: int,
+                    calibration_bound: Decimal) -> None:
+    """Rename a campaign and set its review settings; a title another campaign has is refused."""
+    title_en, title_ru = " ".join(title_en.split()), " ".join(title_ru.split())
+    if not title_en or not title_ru:
+        raise CampaignError("a campaign needs a title in both languages")
+    clash = title_clash(db, title_en=title_en, title_ru=title_ru, campaign_id=campaign.id)
+    if clash is not None:
+        raise CampaignError(f"another campaign already has the {clash} title")
+    if not LEASE_MINUTES[0] <= lease_minutes <= LEASE_MINUTES[1]:
+        raise CampaignError(f"a lease lasts {LEASE_MINUTES[0]} to {LEASE_MINUTES[1]} minutes")
+    if not CALIBRATION_RATE[0] <= calibration_rate <= CALIBRATION_RATE[1]:
+        raise CampaignError(f"the calibration rate is {CALIBRATION_RATE[0]} to "
+                            f"{CALIBRATION_RATE[1]} per cent")
+    if not CALIBRATION_BOUND[0] <= calibration_bound <= CALIBRATION_BOUND[1]:
+        raise CampaignError(f"the drift bound is {CALIBRATION_BOUND[0]} to "
+                            f"{CALIBRATION_BOUND[1]} points")
+    campaign.title_en, campaign.title_ru = title_en, title_ru
+    campaign.lease_minutes = lease_minutes
+    campaign.calibration_rate = calibration_rate
+    campaign.calibration_bound = calibration_bound
+    db.flush()

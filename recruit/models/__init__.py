@@ -16,7 +16,7 @@ from recruit.models.identity import ContactRequest, Identity
 from recruit.models.integrity import AnswerBand, AnswerSignature, SimilarPair
 from recruit.models.offers import Offer
 from recruit.models.outbox import OutboxMessage
-from recruit.models.review import CriterionScore, Review, ReviewAssignment
+from recruit.models.review import CalibrationAnswer, CriterionScore, Review, ReviewAssignment
 from recruit.models.users import Role, User
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "AnswerBand",
     "AnswerSignature",
     "AuditEvent",
+    "CalibrationAnswer",
     "Campaign",
     "CampaignReviewer",
     "Candidacy",

@@ -84,6 +84,12 @@ class Campaign(Base):
     disagreement_threshold: Mapped[Decimal] = mapped_column(sa.Numeric(4, 2), default=1.5)
     normalise_min_reviews: Mapped[int] = mapped_column(default=8)
     lease_minutes: Mapped[int] = mapped_column(default=30)
+    # Per cent of hand-outs that give a calibration answer, while the reviewer has one left.
+    calibration_rate: Mapped[int] = mapped_column(default=10, server_default="10")
+    # A reviewer whose recent calibration scores stray further than this from the reference
+    # (mean, in rubric points) is flagged.
+    calibration_bound: Mapped[Decimal] = mapped_column(sa.Numeric(3, 2), default=Decimal("1.00"),
+                                                       server_default="1.00")
     auto_release_hours: Mapped[int | None]
     # Answer integrity (recruit.domain.integrity): a pair of answers at least this similar
     # (per cent, Jaccard over shingles) and an answer with at least this share pasted are

@@ -254,3 +254,51 @@ def histogram(
         )
         body.append(_text(x, axis_y + 15, value_format(edge), anchor="middle", size=9))
     return _svg(width, height, title, body)
+
+
+def drift_line(
+    *,
+    values: Sequence[float],
+    bound: float,
+    title: str,
+    width: int = 180,
+    height: int = 44,
+    limit: float = 4.0,
+) -> Markup:
+    """A small line of deviations from a reference, oldest first, with the ±``bound`` band.
+
+    Zero is the middle line; points beyond the band are drawn in the warning colour. The
+    vertical scale runs from −``limit`` to +``limit`` (deviations on a 1–5 rubric are never
+    larger than 4). ``title`` is the accessible name (no visible heading: it sits in a table).
+    """
+    pad = 3.0
+    middle = height / 2
+
+    def y(value: float) -> float:
+        clipped = max(-limit, min(limit, value))
+        return middle - clipped / limit * (middle - pad)
+
+    band = (
+        f'<rect x="0" y="{_num(y(bound))}" width="{width}" '
+        f'height="{_num(y(-bound) - y(bound))}" fill="#eef3f8"/>'
+        f'<line x1="0" y1="{_num(middle)}" x2="{width}" y2="{_num(middle)}" stroke="{RULE}"/>'
+    )
+    body = [band]
+    if values:
+        step = (width - 2 * pad) / max(len(values) - 1, 1)
+        points = [(pad + i * step if len(values) > 1 else width / 2, y(v))
+                  for i, v in enumerate(values)]
+        if len(points) > 1:
+            path = " ".join(f"{_num(px)},{_num(py)}" for px, py in points)
+            body.append(f'<polyline points="{path}" fill="none" stroke="{BAR_COLOUR}" '
+                        f'stroke-width="2"/>')
+        for (px, py), value in zip(points, values, strict=True):
+            colour = "#b3261e" if abs(value) > bound else BAR_COLOUR
+            body.append(f'<circle cx="{_num(px)}" cy="{_num(py)}" r="3" fill="{colour}"/>')
+    head = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" font-family="{FONT}">'
+        f"<title>{escape(title)}</title>"
+    )
+    # Safe: the only text, the title, went through escape().
+    return Markup(head + "".join(body) + "</svg>")  # noqa: S704

@@ -29,7 +29,7 @@ from werkzeug.routing import BuildError
 
 from recruit import vault
 from recruit.db import utcnow
-from recruit.domain import funnel, integrity, matching, review_stats, scoring
+from recruit.domain import calibration, funnel, integrity, matching, review_stats, scoring
 from recruit.domain.decisions import criterion_titles
 from recruit.domain.offers import localised_conditions
 from recruit.i18n import company_address, company_name, format_last_day, format_money
@@ -669,6 +669,27 @@ def campaign_report_context(db: Session, *, campaign: Campaign, locale: str) -> 
                 if days.get(stage.id) else None,
             })
 
+        drift = calibration.reviewer_drift(db, campaign=campaign)
+        for row in drift:
+            reviewer_numbers.setdefault(row.reviewer_id, len(reviewer_numbers) + 1)
+        titles = calibration.criterion_titles(db, campaign=campaign) if drift else {}
+        bound = float(campaign.calibration_bound)
+        calibration_rows = [
+            {
+                "label": _("Reviewer #%(n)s", n=reviewer_numbers[row.reviewer_id]),
+                "reviews": row.reviews,
+                "overall": fmt.signed(row.overall),
+                "recent": fmt.signed(row.recent),
+                "criteria": [(titles.get(key, {}).get(locale, key), fmt.signed(value))
+                             for key, value in row.recent_by_criterion.items()],
+                "flagged": row.flagged,
+                "line_svg": charts.drift_line(
+                    values=row.series, bound=bound, width=140, height=34,
+                    title=_("Deviation from the reference, calibration answer by answer")),
+            }
+            for row in sorted(drift, key=lambda r: reviewer_numbers[r.reviewer_id])
+        ]
+
         return {
             "lang": locale,
             "company_name": company_name(locale),
@@ -685,6 +706,10 @@ def campaign_report_context(db: Session, *, campaign: Campaign, locale: str) -> 
                 items=failures, title=_("Applicants by the rule they failed"),
                 empty_label=_("No data"), value_format=fmt.number),
             "stage_sections": sections,
+            "calibration_rows": calibration_rows,
+            "calibration_bound": fmt.score(bound),
+            "calibration_window": calibration.DRIFT_WINDOW,
+            "calibration_min": calibration.DRIFT_MIN_REVIEWS,
             "offers": _offers_by_role(db, campaign=campaign, locale=locale),
             "integrity": _integrity_section(db, campaign=campaign, fmt=fmt),
         }

@@ -19,6 +19,7 @@ def init_app(app) -> None:
     from recruit.web import (
         applicant,
         auth,
+        calibration,
         coordinator,
         custodian,
         decisions,
@@ -33,8 +34,8 @@ def init_app(app) -> None:
 
     csrf.init_app(app)
     auth.login_manager.init_app(app)
-    for module in (main, auth, applicant, review, reviewers, coordinator, decisions, offers,
-                   reports, custodian, demo):
+    for module in (main, auth, applicant, review, reviewers, calibration, coordinator, decisions,
+                   offers, reports, custodian, demo):
         app.register_blueprint(module.bp)
     if app.config.get("BENCH"):
         # Baselines of `make bench` only: not part of the site, so never registered otherwise.

@@ -646,6 +646,8 @@ def autosave(answer_id: int):
                  # The stored draft is replaced, never read: no need to decrypt it.
                  defer(Answer.text))
     ) or abort(404)
+    if answer.submission is None:  # a calibration answer: nobody's draft
+        abort(404)
     access.require_known(access.owns(current_user,
                                      user_id=answer.submission.candidacy.user_id))
     payload = request.get_json(silent=True)

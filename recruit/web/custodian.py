@@ -266,7 +266,8 @@ def home():
 
 def _answer(token: str) -> Answer:
     answer = get_db().scalar(select(Answer).where(Answer.token == token))
-    if answer is None or answer.check_status == "draft":
+    # A calibration answer (no submission) has no original and no candidacy to check.
+    if answer is None or answer.check_status == "draft" or answer.submission_id is None:
         abort(404)
     return answer
 

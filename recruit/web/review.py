@@ -6,6 +6,9 @@ answer the reviewer was not handed is simply not found.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+from babel.numbers import get_decimal_symbol
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -16,6 +19,7 @@ from recruit import access
 from recruit.db import get_db, utcnow
 from recruit.domain import assignment
 from recruit.domain.redaction import split_markers
+from recruit.i18n import current_language
 from recruit.models import Campaign, CampaignReviewer, Stage, Task
 from recruit.web.labels import REDACTED
 
@@ -29,6 +33,7 @@ _ERRORS = {
     "already_in_pool": _l("This reviewer is already in the pool."),
     "not_in_pool": _l("This reviewer is not in the pool."),
     "closed": _l("This review is already finished."),
+    "returned": _l("You put this answer back; it has gone to another reviewer."),
     "slot_taken": _l("Your time on this answer ran out and other reviewers have taken it. "
                      "Your draft is kept, but it can no longer be submitted."),
     "comment_too_long": _l("The comment is too long: at most %(n)s characters.",
@@ -56,14 +61,25 @@ def _work_or_404(token: str) -> assignment.WorkContext:
 def home():
     """The reviewer's queue: one row per task, reviewed across many candidates."""
     tasks = assignment.reviewer_queue(get_db(), reviewer=current_user, now=utcnow())
-    return render_template("review/home.html", tasks=tasks, cap=assignment.QUEUE_COUNT_CAP)
+    # One section per stage, in the queue's order (newest campaign first).
+    stages: list[list[assignment.QueueTask]] = []
+    for task in tasks:
+        if not stages or stages[-1][0].stage_id != task.stage_id:
+            stages.append([])
+        stages[-1].append(task)
+    return render_template("review/home.html", tasks=tasks, stages=stages,
+                           cap=assignment.QUEUE_COUNT_CAP)
 
 
-def _hand_out(task_id: int):
-    """Lease the next answer of a task and send the reviewer to it (or home if none)."""
+def _hand_out(task_id: int, *, move_on: bool = False):
+    """Lease the next answer of a task and send the reviewer to it (or home if none).
+
+    ``move_on`` (after a submitted review) lets the draw go on to another task of the stage
+    when only that one still has candidates this reviewer has not seen.
+    """
     db = get_db()
     row = db.execute(
-        select(Task, Campaign.lease_minutes,
+        select(Task, Campaign.lease_minutes, Campaign.calibration_rate,
                exists().where(CampaignReviewer.campaign_id == Stage.campaign_id,
                               CampaignReviewer.user_id == current_user.id).label("in_pool"))
         .join(Stage, Stage.id == Task.stage_id)
@@ -77,13 +93,18 @@ def _hand_out(task_id: int):
                                                        in_pool=bool(row.in_pool)))
     try:
         handout = assignment.next_answer(db, reviewer=current_user, task=row.Task,
-                                         lease_minutes=row.lease_minutes, now=utcnow())
+                                         lease_minutes=row.lease_minutes,
+                                         calibration_rate=row.calibration_rate,
+                                         move_on=move_on, now=utcnow())
     except assignment.AssignmentError:
         abort(403)
     if handout is None:
         flash(_("Every answer of this task has all the reviews it needs for now. "
                 "Thank you!"), "success")
         return redirect(url_for("review.home"))
+    if handout.task_id != task_id:
+        flash(_("You have seen every candidate left in that task, so this answer is from "
+                "another task of the stage."), "info")
     return redirect(url_for("review.answer", token=handout.token))
 
 
@@ -106,7 +127,8 @@ def _render_answer(page: assignment.ReviewPage, *, error: str | None = None,
         open=page.status in ("leased", "expired"),
         lapsed=page.status == "expired" or (page.status == "leased"
                                             and page.lease_expires_at <= now),
-        comment_max=assignment.COMMENT_MAX,
+        comment_max=assignment.COMMENT_MAX, cap=assignment.PAGE_COUNT_CAP,
+        weights={c.id: _weight_label(c.weight) for c in page.criteria},
     ), status
 
 
@@ -120,46 +142,68 @@ def answer(token: str):
     return _render_answer(page)
 
 
-def _posted_scores(criteria) -> dict[str, int]:
+@lru_cache(maxsize=8)
+def _decimal_symbol(language: str) -> str:
+    return get_decimal_symbol(language)
+
+
+def _weight_label(weight: float) -> str:
+    """A criterion's weight as the page shows it: 1, 1.5 (1,5 in Russian).
+
+    Babel's format_decimal parses its pattern on every call; this is the hottest page.
+    """
+    return f"{weight:g}".replace(".", _decimal_symbol(current_language()))
+
+
+def _posted_scores() -> dict[str, int]:
+    """The scores in the form, by criterion id; the domain checks they are this rubric's."""
     scores = {}
-    for criterion in criteria:
-        value = request.form.get(f"c-{criterion.id}", "")
-        if value in ("1", "2", "3", "4", "5"):
-            scores[str(criterion.id)] = int(value)
+    for name, value in request.form.items():
+        if (name.startswith("c-") and name[2:].isdigit() and len(name) < 12
+                and value in ("1", "2", "3", "4", "5")):
+            scores[name[2:]] = int(value)
     return scores
 
 
 @bp.route("/answers/<token>/submit", methods=["POST"])
 @access.guard(access.is_reviewer)
 def submit(token: str):
-    """Store the review, then hand out the next answer of the same task."""
+    """Store the review, then hand out the next answer (another task's if this one has no
+    unseen candidate left)."""
     db = get_db()
     work = _work_or_404(token)
-    page = assignment.review_page(db, reviewer=current_user, token=token)
-    scores = _posted_scores(page.criteria)
+    scores = _posted_scores()
     comment = request.form.get("comment", "").strip()
     now = utcnow()
-    if len(scores) < len(page.criteria) or len(comment) > assignment.COMMENT_MAX:
-        error = (_ERRORS["invalid"] if len(scores) < len(page.criteria)
-                 else _ERRORS["comment_too_long"])
-        try:
-            # Keep what was typed, as the autosave would have.
-            assignment.save_draft(db, assignment=work.assignment, scores=scores,
-                                  comment=comment[:assignment.COMMENT_MAX],
-                                  lease_minutes=work.lease_minutes, now=now)
-        except assignment.AssignmentError as exc:
-            error = error_message(exc)
-        return _render_answer(page, error=str(error), scores=scores, comment=comment)
     try:
+        if len(comment) > assignment.COMMENT_MAX:
+            raise assignment.AssignmentError("comment_too_long", "comment too long")
         assignment.submit_review(db, assignment=work.assignment, stage=work.stage,
                                  scores={int(k): v for k, v in scores.items()},
                                  comment=comment, now=now)
     except assignment.AssignmentError as exc:
-        # 409 rolls back whatever part of the submission was written.
-        return _render_answer(page, error=error_message(exc), scores=scores, comment=comment,
-                              status=409)
+        return _refused(work, exc, token=token, scores=scores, comment=comment)
     flash(_("Review saved."), "success")
-    return _hand_out(page.task_id)
+    return _hand_out(work.task_id, move_on=True)
+
+
+def _refused(work: assignment.WorkContext, exc: assignment.AssignmentError, *, token: str,
+             scores: dict[str, int], comment: str):
+    """The review page again with the reason, keeping what was typed (as autosave would)."""
+    db = get_db()
+    error, status = error_message(exc), 409
+    if exc.code in ("invalid", "comment_too_long"):
+        # Nothing was written; keep the typed scores and comment as a draft.
+        status = 200
+        try:
+            assignment.save_draft(db, assignment=work.assignment, scores=scores,
+                                  comment=comment[:assignment.COMMENT_MAX],
+                                  lease_minutes=work.lease_minutes, now=utcnow())
+        except assignment.AssignmentError as draft_exc:
+            error = error_message(draft_exc)
+    page = assignment.review_page(db, reviewer=current_user, token=token)
+    # 409 rolls back whatever part of the submission was written.
+    return _render_answer(page, error=error, scores=scores, comment=comment, status=status)
 
 
 @bp.route("/answers/<token>/draft", methods=["POST"])
@@ -191,6 +235,20 @@ def recuse(token: str):
         flash(error_message(exc), "error")
         return redirect(url_for("review.answer", token=token))
     flash(_("You stepped away from this answer; another reviewer will take it."), "success")
+    return redirect(url_for("review.home"))
+
+
+@bp.route("/answers/<token>/put-back", methods=["POST"])
+@access.guard(access.is_reviewer)
+def put_back(token: str):
+    """Give the answer back unreviewed: its slot returns at once, the draft is dropped."""
+    work = _work_or_404(token)
+    try:
+        assignment.put_back(get_db(), assignment=work.assignment, now=utcnow())
+    except assignment.AssignmentError as exc:
+        flash(error_message(exc), "error")
+        return redirect(url_for("review.answer", token=token))
+    flash(_("The answer went back to the queue for another reviewer."), "success")
     return redirect(url_for("review.home"))
 
 

@@ -6,18 +6,19 @@ their staff e-mail.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
-from wtforms import EmailField, SubmitField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms import DecimalField, EmailField, IntegerField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange
 
 from recruit import access, security
 from recruit.db import get_db, writes
-from recruit.domain import accounts, assignment, decisions, review_stats
+from recruit.domain import accounts, assignment, calibration, decisions, review_stats, tracks
 from recruit.models import Campaign, CampaignReviewer, Role, Stage, User
+from recruit.reports import charts
 from recruit.web.forms import ConfirmForm, Form
 from recruit.web.review import error_message
 
@@ -32,6 +33,50 @@ class AddReviewerForm(Form):
     email = EmailField(_l("Reviewer's e-mail"),
                        validators=[DataRequired(), Email(), Length(max=254)])
     submit = SubmitField(_l("Add to the pool"))
+
+
+class FiniteDecimalField(DecimalField):
+    """A decimal field that takes a decimal comma too (1,5 in Russian) and refuses NaN and
+    infinities (they break every comparison)."""
+
+    def process_formdata(self, valuelist):
+        """Parse as DecimalField does, then drop values that are not finite numbers."""
+        super().process_formdata([v.replace(",", ".", 1) if isinstance(v, str) else v
+                                  for v in valuelist])
+        if self.data is not None and not self.data.is_finite():
+            self.data = None
+            raise ValueError(self.gettext("Not a valid decimal value."))
+
+
+class CampaignSettingsForm(Form):
+    """A campaign's names and how its review runs: lease length, calibration rate and bound."""
+
+    title_en = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=200)])
+    title_ru = StringField(_l("Name in Russian"), validators=[DataRequired(), Length(max=200)])
+    lease_minutes = IntegerField(
+        _l("Minutes a reviewer holds an answer"),
+        validators=[InputRequired(), NumberRange(
+            *tracks.LEASE_MINUTES,
+            message=_l("Between %(min)s and %(max)s minutes."))])
+    calibration_rate = IntegerField(
+        _l("Calibration answers, per cent of hand-outs"),
+        validators=[InputRequired(), NumberRange(
+            *tracks.CALIBRATION_RATE, message=_l("Between %(min)s and %(max)s per cent."))])
+    calibration_bound = FiniteDecimalField(
+        _l("Flag a reviewer whose drift exceeds (points)"), places=2,
+        validators=[InputRequired(), NumberRange(
+            *tracks.CALIBRATION_BOUND, message=_l("Between %(min)s and %(max)s points."))])
+    submit = SubmitField(_l("Save settings"))
+
+
+def settings_form(campaign: Campaign) -> CampaignSettingsForm:
+    """The settings form filled from the campaign (for the campaign page's include)."""
+    return CampaignSettingsForm(formdata=None, obj=campaign)
+
+
+@bp.app_template_global("campaign_settings_form")
+def _campaign_settings_form(campaign: Campaign) -> CampaignSettingsForm:
+    return settings_form(campaign)
 
 
 def _campaign_or_404(campaign_id: int) -> Campaign:
@@ -109,9 +154,22 @@ def remove(campaign_id: int, user_id: int):
 def progress(campaign_id: int):
     """Review progress per stage and task, reviewer load and severity, agreement per stage."""
     campaign = _campaign_or_404(campaign_id)
-    data = review_stats.campaign_progress(get_db(), campaign=campaign)
+    db = get_db()
+    data = review_stats.campaign_progress(db, campaign=campaign)
+    drift = calibration.reviewer_drift(db, campaign=campaign)
+    bound = float(campaign.calibration_bound)
+    lines = {d.reviewer_id: charts.drift_line(
+        values=d.series, bound=bound,
+        title=_("Deviation from the reference, calibration answer by answer: %(email)s",
+                email=d.email)) for d in drift}
+    titles = calibration.criterion_titles(db, campaign=campaign) if drift else {}
     return render_template("coordinator/review_progress.html", campaign=campaign,
-                           progress=data, form=ConfirmForm())
+                           progress=data, form=ConfirmForm(), drift=drift, drift_lines=lines,
+                           criterion_titles=titles,
+                           drift_keys=[k for k in titles
+                                       if any(k in d.by_criterion for d in drift)],
+                           drift_window=calibration.DRIFT_WINDOW,
+                           drift_min=calibration.DRIFT_MIN_REVIEWS)
 
 
 @bp.route("/reviews/stages/<int:stage_id>")
@@ -144,3 +202,33 @@ def normalise(campaign_id: int):
     changed = review_stats.renormalise_campaign(get_db(), campaign=campaign)
     flash(_("Normalised scores recomputed (%(n)s changed).", n=changed), "success")
     return redirect(url_for("reviewers.progress", campaign_id=campaign.id))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@access.guard(access.may_manage_campaigns)
+def settings(campaign_id: int):
+    """Rename the campaign and set its lease length, calibration rate and drift bound."""
+    campaign = _campaign_or_404(campaign_id)
+    form = CampaignSettingsForm(obj=campaign)
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                tracks.change_settings(
+                    get_db(), campaign=campaign, title_en=form.title_en.data,
+                    title_ru=form.title_ru.data, lease_minutes=form.lease_minutes.data,
+                    calibration_rate=form.calibration_rate.data,
+                    calibration_bound=form.calibration_bound.data)
+            except tracks.CampaignError:
+                language = tracks.title_clash(get_db(), title_en=form.title_en.data,
+                                              title_ru=form.title_ru.data,
+                                              campaign_id=campaign.id)
+                field = form.title_ru if language == "ru" else form.title_en
+                field.errors.append(_("Another campaign already has this name; waves are told "
+                                      "apart by their names."))
+            else:
+                flash(_("Settings saved."), "success")
+                return redirect(url_for("coordinator.campaign", campaign_id=campaign.id))
+        return render_template("coordinator/campaign_settings.html", campaign=campaign,
+                               settings_form=form), 400
+    # The form lives on the campaign page; this address only shows it again with its errors.
+    return redirect(url_for("coordinator.campaign", campaign_id=campaign.id, _anchor="settings"))

@@ -92,3 +92,77 @@ def test_campaign_must_close_after_it_opens(db):
     now = utcnow()
     _insert_fails(db, Campaign(key="bad", title_en="B", title_ru="Б", track_version=version,
                                opens_at=now, closes_at=now - timedelta(days=1)))
+
+
+def _seed_at_0001(conn) -> None:
+    """A campaign with reviewed answers, inserted through the 0001 schema (plain SQL)."""
+    now = utcnow().replace(tzinfo=None)
+    later = now + timedelta(days=30)
+
+    def insert(table: str, **values) -> int:
+        columns = ", ".join(f'"{k}"' for k in values)
+        marks = ", ".join(f":{k}" for k in values)
+        # Table and column names are this test's own literals, never input.
+        return conn.execute(sa.text(f'INSERT INTO "{table}" ({columns}) VALUES ({marks}) '  # noqa: S608
+                                    "RETURNING id"), values).scalar_one()
+
+    reviewer = insert("user", email="r@example.org", password_hash="x", role="reviewer",
+                      is_custodian=False, active=True, locale="en", created_at=now)
+    version = insert("track_version", kind="track", key="t", content_hash="h" * 64, data="{}",
+                     source_name="t.toml", loaded_at=now)
+    campaigns = [insert("campaign", key=f"wave-{i}", title_en="Support agent — May 2026",
+                        title_ru="Оператор — май 2026", track_version_id=version,
+                        opens_at=now, closes_at=later, min_age=18, citizenships="[]",
+                        acknowledgements="[]", reviews_per_answer=2, max_reviews=4,
+                        disagreement_threshold=1.5, normalise_min_reviews=8, lease_minutes=30,
+                        created_at=now) for i in range(3)]
+    stage = insert("stage", campaign_id=campaigns[0], position=1, key="s", title_en="S",
+                   title_ru="С", instructions_en="", instructions_ru="", time_limit_minutes=60,
+                   pass_rule_kind="top_n", pass_rule_value=5)
+    task = insert("task", stage_id=stage, position=1, key="t", prompt_en="P", prompt_ru="П",
+                  guidance_en="", guidance_ru="", min_words=0)
+    criterion = insert("criterion", task_id=task, position=1, key="c", title_en="C",
+                       title_ru="К", weight=1.0, descriptors="{}")
+    for i in range(20):
+        candidacy = insert("candidacy", code=f"AB-{i:04d}", campaign_id=campaigns[0],
+                           state="submitted", created_at=now, updated_at=now)
+        submission = insert("submission", candidacy_id=candidacy, stage_id=stage,
+                            started_at=now, deadline_at=later, auto_submitted=False)
+        answer = insert("answer", token=f"token-{i}", submission_id=submission, task_id=task,
+                        text="x", version=1, redaction_spans="[]", check_status="released",
+                        reviews_wanted=2, reviews_done=1, reviews_leased=0)
+        assignment = insert("review_assignment", answer_id=answer, reviewer_id=reviewer,
+                            status="submitted", leased_at=now, lease_expires_at=now,
+                            draft="{}")
+        review = insert("review", assignment_id=assignment, answer_id=answer,
+                        reviewer_id=reviewer, score_raw=3.0, comment="", submitted_at=now)
+        conn.execute(sa.text("INSERT INTO criterion_score (review_id, criterion_id, value) "
+                             "VALUES (:r, :c, 3)"), {"r": review, "c": criterion})
+
+
+def test_upgrading_a_database_with_reviews_keeps_every_row(new_database):
+    """Review II copies tables on SQLite (batch mode); nothing that references them may go."""
+    engine = make_engine(new_database())
+    upgrade(engine, "0001")
+    with engine.begin() as conn:
+        _seed_at_0001(conn)
+    upgrade(engine)
+    with engine.connect() as conn:
+        counts = {table: conn.execute(sa.select(sa.func.count()).select_from(sa.table(table))
+                                      ).scalar_one()
+                  for table in ("answer", "review_assignment", "review", "criterion_score")}
+        keys = conn.execute(sa.text("SELECT draw_key FROM answer")).scalars().all()
+        titles = conn.execute(sa.text("SELECT title_en, title_ru FROM campaign ORDER BY id")
+                              ).all()
+        if engine.dialect.name == "sqlite":
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    assert counts == {"answer": 20, "review_assignment": 20, "review": 20,
+                      "criterion_score": 20}
+    # Fresh exponential draw keys: all different and positive, not the column default 0.
+    assert len(set(keys)) == 20 and min(keys) > 0
+    assert [t.title_en for t in titles] == ["Support agent — May 2026",
+                                            "Support agent — May 2026 (wave 2)",
+                                            "Support agent — May 2026 (wave 3)"]
+    assert titles[2].title_ru == "Оператор — май 2026 (волна 3)"
+    assert schema_differences(engine) == []
+    engine.dispose()

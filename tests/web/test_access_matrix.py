@@ -63,8 +63,11 @@ EXPECTED: dict[str, dict[str, int]] = {
     "review.next_answer": only("reviewer", ok=302),
     "review.answer": only("reviewer"),
     "review.draft": only("reviewer", ok=400),
+    "review.put_back": only("reviewer", ok=302),
     "review.recuse": only("reviewer", ok=302),
-    "review.submit": only("reviewer"),
+    # Routes run in name order: put_back just gave the world's lease back, so this is the
+    # conflict a finished assignment answers.
+    "review.submit": only("reviewer", ok=409),
     "review.mine": only("reviewer"),
     "reviewers.pool": only(*STAFF),
     "reviewers.add": only(*STAFF, ok=400),
@@ -72,6 +75,12 @@ EXPECTED: dict[str, dict[str, int]] = {
     "reviewers.progress": only(*STAFF),
     "reviewers.stage_scores": only(*STAFF),
     "reviewers.normalise": only(*STAFF, ok=302),
+    "reviewers.settings": only(*STAFF, ok=302),  # the form is on the campaign page
+    "calibration.overview": only(*STAFF),
+    # The custodian never scores, so never sets reference scores.
+    "calibration.write": only("coordinator"),
+    "calibration.copy": only("coordinator"),
+    "calibration.retire": only("coordinator", ok=404),  # the world's answer is a candidate's
     # -- coordinator ------------------------------------------------------------------------
     "coordinator.home": only(*STAFF),
     "coordinator.tracks_list": only(*STAFF),

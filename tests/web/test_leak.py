@@ -42,7 +42,7 @@ from werkzeug.routing import BuildError
 from bench.integrity_corpus import independent_answer
 from recruit import access, create_app
 from recruit.db import Base, make_engine, utcnow
-from recruit.domain import custody, intake, tracks
+from recruit.domain import calibration, custody, intake, tracks
 from recruit.domain.given_names import familiar_forms
 from recruit.migrate import upgrade
 from recruit.models import (
@@ -514,6 +514,35 @@ def _reviews(db, *, plans: list[tuple[Answer, object, bool]],
     db.flush()
 
 
+def _calibration(db, *, stage, answers: list[Answer], criteria, built: Built,
+                 rng: random.Random, now) -> None:
+    """Calibration answers: a copy of a reviewed candidate's answer (which carries that
+    candidate's redacted text and candidacy code) and one a coordinator wrote; every reviewer
+    scores both, and one holds a lease on a third."""
+    complete = next(a for a in answers if a.reviews_done >= a.reviews_wanted
+                    and not a.reviews_leased)
+    reference = {c.id: 3 for c in criteria[complete.task_id]}
+    copied = calibration.copy_answer(db, source=complete, reference=reference,
+                                     note="Типичный спокойный ответ.",
+                                     by=built.coordinators[0], now=now)
+    task = stage.tasks[-1]
+    written = calibration.write_answer(
+        db, task=task, text="Здравствуйте! Понимаю ваше беспокойство. Проверю заказ и "
+                            "напишу вам сегодня до шести вечера.",
+        reference={c.id: 4 for c in criteria[task.id]}, note="", by=built.coordinators[1],
+        now=now)
+    spare = calibration.write_answer(
+        db, task=stage.tasks[0], text="Добрый день. Передам ваш вопрос коллегам.",
+        reference={c.id: 2 for c in criteria[stage.tasks[0].id]}, note="",
+        by=built.coordinators[1], now=now)
+    plans = [(a, reviewer, True) for a in (copied, written) for reviewer in built.reviewers
+             if not (a is copied and db.scalar(select(ReviewAssignment.id).where(
+                 ReviewAssignment.answer_id == complete.id,
+                 ReviewAssignment.reviewer_id == reviewer.id)))]
+    plans.append((spare, built.reviewers[0], False))
+    _reviews(db, plans=plans, criteria=criteria, rng=rng, now=now)
+
+
 def _take_stage(db, *, candidacy: Candidacy, person: Person, stage, n: int, now,
                 custodian) -> list[Answer]:
     submission = Submission(candidacy_id=candidacy.id, stage_id=stage.id,
@@ -619,6 +648,9 @@ def build(app) -> Built:
                 if i % 7 == 0:
                     plans.append((answer, built.reviewers[(i + 2) % 3], False))
             _reviews(db, plans=plans, criteria=criteria, rng=rng, now=now)
+            if position == 0:
+                _calibration(db, stage=stage, answers=stage_answers, criteria=criteria,
+                             built=built, rng=rng, now=now)
             last = position == len(stages) - 1
             survivors = []
             for k, (candidacy, person) in enumerate(alive):

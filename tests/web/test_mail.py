@@ -131,3 +131,43 @@ def test_a_long_subject_keeps_every_space_when_folded(app, subject):
         raw = bytes(mail.build_email(message, sender="recruit@localhost"))
     assert message_from_bytes(raw, policy=policy.default)["Subject"] == subject
     assert all(len(line) <= 78 for line in raw.split(b"\n"))
+
+
+def _worker_once(app):
+    from click.testing import CliRunner
+    from flask.cli import ScriptInfo
+
+    from recruit.cli import cli
+
+    result = CliRunner().invoke(cli, ["mail", "worker", "--once"],
+                                obj=ScriptInfo(create_app=lambda: app), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_the_worker_once_sends_everything_due_not_just_one_batch(fresh_app, tmp_path):
+    # 45 messages: more than two batches of 20.
+    _queue(fresh_app, 45)
+    fresh_app.config["MAIL_OUTBOX_DIR"] = str(tmp_path / "once")
+    result = _worker_once(fresh_app)
+    assert len(list((tmp_path / "once").glob("*.eml"))) == 45
+    assert "sent 45, failed 0" in result.output
+    with fresh_app.app_context():
+        assert get_db().scalar(sa.select(sa.func.count()).select_from(OutboxMessage)
+                               .where(OutboxMessage.sent_at.is_(None))) == 0
+
+
+def test_the_worker_once_stops_while_mail_keeps_failing(fresh_app, monkeypatch):
+    _queue(fresh_app, 25)
+    calls = []
+
+    class Down:
+        def send(self, email, *, message_id):
+            calls.append(message_id)
+            raise OSError("connection refused")
+
+    monkeypatch.setattr(mail, "make_sender", lambda config: Down())
+    result = _worker_once(fresh_app)
+    # Each message was tried once, then waits for its backoff.
+    assert sorted(calls) == sorted(set(calls)) and len(calls) == 25
+    assert "sent 0, failed 25" in result.output

@@ -14,7 +14,8 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
-from recruit.models import Candidacy, Role
+from recruit.db import utcnow
+from recruit.models import Candidacy, Review, ReviewAssignment, Role
 from tests.factories import make_user
 from tests.web.test_access_matrix import EXPECTED
 from tests.world import ROLES, build_world
@@ -36,6 +37,17 @@ def world(db, app, monkeypatch):
     world = build_world(db)
     # One answer waits for the custodian's check, so the custody desk lists it.
     world.answers[1].check_status = "pending"
+    # Another has all its reviews, so review progress offers it as a calibration answer.
+    done = world.answers[2]
+    for n in range(done.reviews_wanted):
+        reviewer = make_user(db, role=Role.REVIEWER)
+        held = ReviewAssignment(answer_id=done.id, reviewer_id=reviewer.id, status="submitted",
+                                leased_at=utcnow(), lease_expires_at=utcnow(), draft={})
+        db.add(held)
+        db.flush()
+        db.add(Review(assignment_id=held.id, answer_id=done.id, reviewer_id=reviewer.id,
+                      score_raw=3.0 + n))
+    done.reviews_done = done.reviews_wanted
     # Someone passed every stage, so the offers page has a candidacy to make an offer to.
     passed = make_user(db, role=Role.APPLICANT)
     db.add(Candidacy(user_id=passed.id, campaign_id=world.campaign.id, state="passed"))

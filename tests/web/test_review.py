@@ -198,3 +198,114 @@ def test_my_reviews_lists_only_my_own_work(client, db, reviewer, task):
     client.post_form(url + "/submit", scores_form(db, task, 3, "Mine"))
     html = client.get("/review/mine").get_data(as_text=True)
     assert "Mine" in html and "3.00" in html
+
+
+# -- put back, progress, queue page, moving on (issue 16) ------------------------------------------
+
+def test_put_back_returns_the_answer_at_once_and_says_so(client, db, world, reviewer, task):
+    client.login(reviewer)
+    url = take(client, task)
+    client.post(url + "/draft", json={"scores": {}, "comment": "a start"},
+                headers={"X-CSRFToken": client.csrf_token()})
+    response = client.post_form(url + "/put-back")
+    assert response.status_code == 302 and response.location.endswith("/review/")
+    flashed = client.get("/review/").get_data(as_text=True)
+    assert "went back to the queue" in flashed
+    row = db.scalar(select(ReviewAssignment).where(ReviewAssignment.reviewer_id == reviewer.id))
+    assert (row.status, row.draft) == ("returned", {})
+    answer = db.scalar(select(Answer).where(Answer.id == row.answer_id))
+    assert answer.reviews_leased == 0
+    # Another reviewer gets it straight away, not after the lease.
+    other = add_reviewer(db, campaign=world.campaign)
+    client.login(other)
+    assert take(client, task) == url
+    # The page of a put-back answer explains itself and offers no form.
+    client.login(reviewer)
+    html = client.get(url).get_data(as_text=True)
+    assert "You put this answer back" in html and "Submit review" not in html
+
+
+def test_the_review_page_shows_what_is_left_in_the_task(client, db, world, reviewer, task):
+    add_answers(db, campaign=world.campaign, count=3, tasks=[task])
+    client.login(reviewer)
+    url = take(client, task)
+    assert "4 of 4 left for you in this task" in client.get(url).get_data(as_text=True)
+    nxt = client.post_form(url + "/submit", scores_form(db, task, 3)).location
+    assert "3 of 4 left for you in this task" in client.get(nxt).get_data(as_text=True)
+    client.post_form(nxt + "/put-back")
+    nxt = take(client, task)
+    # Put back is not finished: that answer is still left for this reviewer, last.
+    assert "3 of 4 left for you in this task" in client.get(nxt).get_data(as_text=True)
+
+
+def test_the_review_page_starts_keyboard_work_at_the_first_criterion(client, db, reviewer, task):
+    client.login(reviewer)
+    html = client.get(take(client, task)).get_data(as_text=True)
+    hint = re.search(r'<p class="hint keys"[^>]*>([^<]*)</p>', html).group(1)
+    assert len(hint) <= 60, hint
+    assert 'aria-labelledby="c-' in html
+
+
+def test_submitting_moves_on_to_another_task_when_this_one_has_only_seen_candidates(
+        client, db, world, reviewer, task):
+    other = world.campaign.stages[0].tasks[2]
+    # The task's one candidate also answered the other task; a second candidate only that.
+    add_answers(db, campaign=world.campaign, count=1, tasks=[other])
+    client.login(reviewer)
+    url = take(client, task)
+    response = client.post_form(url + "/submit", scores_form(db, task, 3))
+    assert response.status_code == 302 and "/review/answers/" in response.location
+    token = response.location.rsplit("/", 1)[1]
+    assert db.scalar(select(Answer.task_id).where(Answer.token == token)) == other.id
+    assert "another task of the stage" in client.get("/review/").get_data(as_text=True)
+
+
+def test_the_queue_shows_tasks_with_work_and_folds_the_rest(client, db, world, reviewer, task):
+    client.login(reviewer)
+    html = client.get("/review/").get_data(as_text=True)
+    assert html.count('class="card queue-task"') == 1
+    assert "2 tasks with nothing for you right now" in html
+    assert world.campaign.title_en in html
+
+
+def test_waves_of_one_track_in_the_same_month_get_distinct_names(db, world):
+    from recruit.domain import tracks
+
+    again = tracks.create_campaign(db, track_key="support-agent",
+                                   opens_at=world.campaign.opens_at,
+                                   closes_at=world.campaign.closes_at)
+    third = tracks.create_campaign(db, track_key="support-agent",
+                                   opens_at=world.campaign.opens_at,
+                                   closes_at=world.campaign.closes_at)
+    titles = {world.campaign.title_en, again.title_en, third.title_en}
+    assert len(titles) == 3 and again.title_en.endswith("(wave 2)")
+    assert len({world.campaign.title_ru, again.title_ru, third.title_ru}) == 3
+    assert third.title_ru.endswith("(волна 3)")
+
+
+def test_past_a_hundred_the_progress_line_stops_counting(client, db, world, reviewer, task):
+    from sqlalchemy import insert, update
+
+    from recruit.db import utcnow
+
+    add_answers(db, campaign=world.campaign, count=150, tasks=[task])
+    client.login(reviewer)
+    url = take(client, task)
+    assert "More than 100 answers left for you in this task" in client.get(url).get_data(
+        as_text=True)
+    client.post_form(url + "/put-back")
+    # A reviewer with more than a hundred finished reviews of the task and a short pool.
+    for answer in db.scalars(select(Answer).where(Answer.task_id == task.id)):
+        answer.reviews_wanted = 0
+    done = add_answers(db, campaign=world.campaign, count=102, reviews_wanted=1, tasks=[task])
+    now = utcnow()
+    db.execute(insert(ReviewAssignment), [
+        {"answer_id": a[task.id], "task_id": task.id, "reviewer_id": reviewer.id,
+         "status": "submitted", "leased_at": now, "lease_expires_at": now, "draft": {},
+         "completed_at": now} for a in done])
+    db.execute(update(Answer).where(Answer.id.in_([a[task.id] for a in done]))
+               .values(reviews_done=1))
+    add_answers(db, campaign=world.campaign, count=3, tasks=[task])
+    html = client.get(take(client, task)).get_data(as_text=True)
+    assert "3 left for you in this task" in html and " of " not in re.search(
+        r'<p class="task-progress[^>]*>([^<]*)</p>', html).group(1)

@@ -1,14 +1,14 @@
 """answer integrity: signatures, LSH bands and similar pairs; paste counters; flag settings
 
 Revision ID: 0018
-Revises: 0015
+Revises: 0016
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0018'
-down_revision = '0015'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 
