@@ -8,10 +8,12 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from recruit import create_app
 from recruit.db import make_engine, utcnow
 from recruit.domain.pseudonyms import is_candidacy_code
 from recruit.migrate import schema_differences, upgrade
 from recruit.models import Campaign, Candidacy, Role, TrackVersion, User
+from tests.conftest import app_config
 from tests.factories import make_user
 
 
@@ -140,13 +142,16 @@ def _seed_at_0001(conn) -> None:
                              "VALUES (:r, :c, 3)"), {"r": review, "c": criterion})
 
 
-def test_upgrading_a_database_with_reviews_keeps_every_row(new_database):
-    """Review II copies tables on SQLite (batch mode); nothing that references them may go."""
-    engine = make_engine(new_database())
+def test_upgrading_a_database_with_reviews_keeps_every_row(new_database, tmp_path):
+    """Review II copies tables on SQLite (batch mode); nothing that references them may go.
+    Answers exist, so the upgrade runs as `recruit db upgrade` does: with the instance's keys."""
+    url = new_database()
+    engine = make_engine(url)
     upgrade(engine, "0001")
     with engine.begin() as conn:
         _seed_at_0001(conn)
-    upgrade(engine)
+    with create_app(app_config(url, tmp_path)).app_context():
+        upgrade(engine)
     with engine.connect() as conn:
         counts = {table: conn.execute(sa.select(sa.func.count()).select_from(sa.table(table))
                                       ).scalar_one()
