@@ -93,6 +93,9 @@ EXPECTED: dict[str, dict[str, int]] = {
     "decisions.candidacy": only(*STAFF),
     "decisions.alternates": only(*STAFF),
     "decisions.invite": only(*STAFF, ok=302),
+    # Integrity flags (issue 18): coordinators only, never reviewers.
+    "decisions.similar_pair": only(*STAFF),
+    "decisions.integrity_overview": only(*STAFF),
     "offers.campaign_offers": only(*STAFF),
     "offers.offer_new": only(*STAFF),
     "offers.my_offers": only("applicant"),
