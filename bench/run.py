@@ -10,6 +10,8 @@ Steps (each bounded in time; every server started here is stopped here):
 5. time offer letters against bare WeasyPrint, and 1,000 letters in parallel against serial;
 6. time one draw (``assignment.next_answer``) in-process at every size, and normalisation in
    the domain layer.
+7. index 100 k answers to one task for near-duplicates and time single submissions
+   (bench/integrity.py, also runnable alone).
 
 The table goes to stdout and everything to bench/results.json. Absolute times depend on
 the machine; the ratios are what to read (see bench/README.md).
@@ -53,10 +55,12 @@ LETTER_BUDGET = 240.0
 SIZES = {
     "full": {"small": 1_000, "main": 100_000, "scale": (3_334, 333_334), "wrk_seconds": 10,
              "scale_seconds": 5, "letters": 1_000, "letter_samples": 15,
-             "domain_answers": 100_000, "draw_samples": 2_000, "handout_samples": 100},
+             "domain_answers": 100_000, "draw_samples": 2_000, "handout_samples": 100,
+             "integrity": (100_000, 1_000, 200)},
     "quick": {"small": 200, "main": 2_000, "scale": (334, 3_334), "wrk_seconds": 3,
               "scale_seconds": 2, "letters": 40, "letter_samples": 5,
-              "domain_answers": 10_000, "draw_samples": 300, "handout_samples": 30},
+              "domain_answers": 10_000, "draw_samples": 300, "handout_samples": 30,
+              "integrity": (5_000, 100, 30)},
 }
 
 TARGETS = {
@@ -933,6 +937,15 @@ def evaluate(results: dict) -> list[dict]:
     checks.append(_target("review_page req/s", f"> {TARGETS['review_page_rps']}",
                           _fmt(rps, ".0f", "not available"),
                           None if rps is None else rps > TARGETS["review_page_rps"]))
+    integ = results.get("integrity")
+    if integ:
+        checks.append(_target(f"integrity: index {integ['answers']:,} answers",
+                              f"≤ {integ['goals']['build_s']:.0f} s", f"{integ['build_s']:.1f}",
+                              integ["build_s"] <= integ["goals"]["build_s"]))
+        checks.append(_target(f"integrity: one submission at {integ['answers']:,}",
+                              f"≤ {integ['goals']['submit_ms']:.0f} ms",
+                              f"{integ['submit_ms_p50']:.1f}",
+                              integ["submit_ms_p50"] <= integ["goals"]["submit_ms"]))
     return checks
 
 
@@ -992,6 +1005,10 @@ def print_table(results: dict) -> None:
     if dom.get("normalise_due_s") is not None:
         out.write(f", then the next reader's normalise_due {dom['normalise_due_s']:.2f} s")
     out.write("\n")
+    if results.get("integrity"):
+        from bench.integrity import describe
+
+        out.write(describe(results["integrity"]) + "\n")
     seeding = ", ".join(f"{d['applicants']:,} applicants {d['seconds']:.0f} s"
                         for d in results["seeding"])
     out.write(f"seeding: {seeding}\n")
@@ -1141,6 +1158,13 @@ def main(argv: list[str] | None = None) -> int:
                                              ("scale-hi", scale_sites["scale-hi"]))}
         log(f"domain: normalisation ({sizes['domain_answers']:,} answers)")
         results["domain"] = measure_domain(site, answers=sizes["domain_answers"])
+        # Near-duplicate detection (issue 18): its own database, one task of N answers.
+        from bench import integrity as integrity_bench
+
+        answers, copies, submits = sizes["integrity"]
+        log(f"integrity: index {answers:,} answers, time {submits} submissions")
+        results["integrity"] = integrity_bench.run(answers=answers, copies_per_level=copies,
+                                                   submits=submits, workdir=workdir)
     finally:
         for s in sites:
             s.close()

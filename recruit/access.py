@@ -175,6 +175,19 @@ def may_moderate_feedback(user: Any) -> bool:
     return is_coordinator(user)
 
 
+# -- integrity -------------------------------------------------------------------------------
+
+def may_see_integrity_flags(user: Any) -> bool:
+    """Near-duplicate and pasted-text flags, by candidacy code: coordinators only. Reviewers
+    never see them (a flag must not bias a score), applicants only learn what is counted."""
+    return is_coordinator(user)
+
+
+def may_change_integrity_settings(user: Any) -> bool:
+    """The thresholds that raise those flags are the campaign's coordinators' to set."""
+    return is_coordinator(user)
+
+
 # -- view guards -----------------------------------------------------------------------------
 
 def guard(predicate: Callable[[Any], bool]) -> Callable:

@@ -20,6 +20,7 @@ from recruit.models import (
     Offer,
     ReviewAssignment,
     Role,
+    SimilarPair,
     Submission,
     TrackVersion,
     User,
@@ -95,6 +96,27 @@ def build_world(db) -> World:
     db.add(offer)
     db.flush()
     world.extra["offer_id"] = offer.id
+    # Another applicant whose first answer was found alike (issue 18's pair page).
+    other = Candidacy(user_id=make_user(db, role=Role.APPLICANT).id, campaign_id=campaign.id,
+                      state="submitted", current_stage_id=stage.id)
+    db.add(other)
+    db.flush()
+    other_submission = Submission(candidacy_id=other.id, stage_id=stage.id, started_at=now,
+                                  deadline_at=now + timedelta(minutes=90), submitted_at=now)
+    db.add(other_submission)
+    db.flush()
+    copy = Answer(submission_id=other_submission.id, task_id=stage.tasks[0].id,
+                  text="Ответ кандидата. " * 30, version=1, saved_at=now,
+                  redacted_text="Ответ кандидата. " * 30, check_status="released",
+                  released_at=now)
+    db.add(copy)
+    db.flush()
+    pair = SimilarPair(answer_id=min(answers[0].id, copy.id),
+                       other_answer_id=max(answers[0].id, copy.id), estimated=0.9,
+                       similarity=0.9)
+    db.add(pair)
+    db.flush()
+    world.extra["pair_id"] = pair.id
     return world
 
 

@@ -18,6 +18,7 @@ from recruit.cli import (
     custody,
     demo,
     instance,
+    integrity,
     keys,
     mail,
     offers,
@@ -50,7 +51,7 @@ for _command in (
     tracks.questionnaire, tracks.campaign, demo.demo, applicant.stages, applicant.waitlist,
     bench.bench, custody.redact_command, custody.custody, offers.offers, ops.backup_command,
     ops.restore_command, ops.purge_command, reports.reports, review.scores, review.review,
-    run.run,
+    run.run, integrity.integrity,
 ):
     cli.add_command(_command)
 

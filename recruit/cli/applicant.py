@@ -73,6 +73,10 @@ def stages_close_expired(batch, grace):
                 # starve the site's requests for as long as the job runs. Leave it free for
                 # as long as the batch held it (at most a second).
                 time.sleep(min(time.monotonic() - started, 1.0))
+    # Answers handed in at the same moment on PostgreSQL may not have seen each other.
+    from recruit.cli.integrity import sweep_all
+
+    sweep_all()
     click.echo(f"Submitted {total} expired stage(s).")
 
 

@@ -221,9 +221,33 @@ def _refuse_if_closed(submission: Submission, *, now: datetime) -> None:
         raise ApplicationError("not_in_stage", "this candidacy is not taking a stage")
 
 
+@dataclass(frozen=True)
+class InputCounts:
+    """How the text of one save arrived, counted by the stage page since the tab's last
+    acknowledged save: characters typed, pasted, and the longest single paste."""
+
+    typed: int = 0
+    pasted: int = 0
+    longest_paste: int = 0
+
+    #: Far above what one save can carry (60,000 characters, retyped many times over).
+    LIMIT = 10_000_000
+
+    def __post_init__(self):
+        for value in (self.typed, self.pasted, self.longest_paste):
+            if not isinstance(value, int) or isinstance(value, bool) \
+                    or not 0 <= value <= self.LIMIT:
+                raise ApplicationError("bad_counts", "input counts must be whole numbers")
+        if self.longest_paste > self.pasted:
+            raise ApplicationError("bad_counts", "the longest paste exceeds what was pasted")
+
+
 def save_answer(db: Session, *, answer: Answer, text: str, base_version: int,
-                now: datetime) -> Answer:
-    """Save a draft if nobody saved a newer one since ``base_version``; bumps the version."""
+                now: datetime, counts: InputCounts | None = None) -> Answer:
+    """Save a draft if nobody saved a newer one since ``base_version``; bumps the version.
+
+    ``counts`` are added in the same statement, so they count exactly when the text they
+    came with is stored (see recruit.domain.integrity on two tabs)."""
     submission = answer.submission
     _refuse_if_closed(submission, now=now)
     text = (text or "").replace("\r\n", "\n")
@@ -239,12 +263,20 @@ def save_answer(db: Session, *, answer: Answer, text: str, base_version: int,
                   .where(Submission.id == answer.submission_id,
                          Submission.submitted_at.is_(None), Submission.deadline_at > now)
                   .with_for_update(read=True))
+    values = {"text": text, "version": base_version + 1, "saved_at": now}
+    if counts is not None and (counts.typed or counts.pasted):
+        values.update(typed_chars=Answer.typed_chars + counts.typed,
+                      pasted_chars=Answer.pasted_chars + counts.pasted,
+                      longest_paste=sa.case((Answer.longest_paste < counts.longest_paste,
+                                             counts.longest_paste),
+                                            else_=Answer.longest_paste))
     saved = db.execute(
         sa.update(Answer)
         .where(Answer.id == answer.id, Answer.version == base_version,
                Answer.submission_id.in_(still_open.scalar_subquery()))
-        .values(text=text, version=base_version + 1, saved_at=now)
-        .returning(Answer.version, Answer.saved_at)
+        .values(**values)
+        .returning(Answer.version, Answer.saved_at, Answer.typed_chars, Answer.pasted_chars,
+                   Answer.longest_paste)
         .execution_options(synchronize_session=False)
     ).first()
     if saved is None:
@@ -254,7 +286,9 @@ def save_answer(db: Session, *, answer: Answer, text: str, base_version: int,
         raise ApplicationError("conflict", "a newer version was saved elsewhere",
                                version=answer.version, saved_at=answer.saved_at)
     # What was written is what the row now holds; no need to read it back.
-    for key, value in (("text", text), ("version", saved.version), ("saved_at", saved.saved_at)):
+    for key, value in (("text", text), ("version", saved.version), ("saved_at", saved.saved_at),
+                       ("typed_chars", saved.typed_chars), ("pasted_chars", saved.pasted_chars),
+                       ("longest_paste", saved.longest_paste)):
         set_committed_value(answer, key, value)
     return answer
 

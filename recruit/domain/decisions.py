@@ -19,7 +19,16 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from recruit import mail
-from recruit.domain import audit, matching, notify, review_stats, scoring, stage_scores, tracks
+from recruit.domain import (
+    audit,
+    integrity,
+    matching,
+    notify,
+    review_stats,
+    scoring,
+    stage_scores,
+    tracks,
+)
 from recruit.domain.pipeline import Event, State, TransitionError, transition
 from recruit.models import (
     Answer,
@@ -150,6 +159,10 @@ class RankedRow:
     reason: str = ""
     decided_at: datetime | None = None
     decided_by: str | None = None
+    # Integrity: the highest similarity to another applicant's answer (0–1) and the highest
+    # pasted share of an answer, when they reach the campaign's thresholds; else None.
+    similar: float | None = None
+    pasted: float | None = None
 
 
 @dataclass(frozen=True)
@@ -180,7 +193,7 @@ def ranking_page(db: Session, *, stage: Stage, now: datetime, page: int = 1,
         sa.select(Candidacy.id, Candidacy.code, Candidacy.state, Candidacy.current_stage_id,
                   Submission.score, Submission.score_raw, Submission.score_spread,
                   Submission.reviews_count, Submission.reviews_missing,
-                  Submission.check_pending)
+                  Submission.check_pending, Submission.similarity_max, Submission.pasted_share)
         .select_from(window)
         .join(Submission, Submission.id == window.c.id)
         .join(Candidacy, Candidacy.id == Submission.candidacy_id)
@@ -189,6 +202,7 @@ def ranking_page(db: Session, *, stage: Stage, now: datetime, page: int = 1,
     has_next = len(rows) > per_page
     rows = rows[:per_page]
     decisions = _latest_decisions(db, stage=stage, candidacy_ids=[r.id for r in rows])
+    campaign = stage.campaign
     result = []
     for offset, r in enumerate(rows):
         decision = decisions.get(r.id)
@@ -209,6 +223,10 @@ def ranking_page(db: Session, *, stage: Stage, now: datetime, page: int = 1,
             reason=decision[0].reason if decision else "",
             decided_at=decision[0].decided_at if decision else None,
             decided_by=decision[1] if decision else None,
+            similar=r.similarity_max if integrity.is_flagged(
+                similarity=r.similarity_max, pasted=None, campaign=campaign) else None,
+            pasted=r.pasted_share if integrity.is_flagged(
+                similarity=None, pasted=r.pasted_share, campaign=campaign) else None,
         ))
     return RankingPage(rows=result, page=page, has_next=has_next)
 
@@ -327,6 +345,12 @@ class CandidacyAtStage:
     history: list[dict]
     answers: list[AnswerAtStage]
     criterion_titles: dict[str, dict[str, str]]
+    flags: list[integrity.AnswerFlags]
+
+    @property
+    def flagged(self) -> bool:
+        """Whether any answer reaches an integrity threshold."""
+        return any(f.flagged for f in self.flags)
 
 
 def _answers_at_stage(db: Session, *, candidacy: Candidacy,
@@ -400,7 +424,7 @@ def candidacy_at_stage(db: Session, *, candidacy: Candidacy, stage: Stage) -> Ca
     scored = _page_scores(db, stage=stage, candidacy_ids=[candidacy.id]).get(candidacy.id)
     history = [
         {"stage": position, "outcome": d.outcome, "reason": d.reason, "via_cutoff": d.via_cutoff,
-         "at": d.decided_at, "by": email}
+         "at": d.decided_at, "by": email, "flags": list(d.flags or ())}
         for d, email, position in db.execute(
             sa.select(Decision, User.email, Stage.position)
             .join(Stage, Stage.id == Decision.stage_id)
@@ -422,6 +446,7 @@ def candidacy_at_stage(db: Session, *, candidacy: Candidacy, stage: Stage) -> Ca
         history=history,
         answers=_answers_at_stage(db, candidacy=candidacy, stage=stage),
         criterion_titles=criterion_titles(db, campaign_id=candidacy.campaign_id),
+        flags=integrity.candidacy_flags(db, candidacy=candidacy, stage=stage),
     )
 
 
@@ -440,6 +465,8 @@ class CutoffPreview:
     threshold: float | None
     lowest_advancing: float | None
     highest_rejected: float | None
+    # Ready but flagged for integrity: never decided by a cut-off, only one by one with a reason.
+    flagged: int = 0
 
     @property
     def ties_added(self) -> int:
@@ -450,7 +477,8 @@ class CutoffPreview:
 
 
 def _plan(db: Session, *, stage: Stage, rule: CutoffRule) -> CutoffPreview:
-    ready = _ready()
+    flagged = integrity.flagged_clause(stage.campaign)
+    ready = sa.and_(_ready(), sa.not_(sa.func.coalesce(flagged, False)))
     base = (sa.select(Submission.score).join(Candidacy, Candidacy.id == Submission.candidacy_id)
             .where(_submitted(stage)))
     waiting = Candidacy.state == State.SUBMITTED.value
@@ -460,11 +488,12 @@ def _plan(db: Session, *, stage: Stage, rule: CutoffRule) -> CutoffPreview:
 
     counts = db.execute(
         sa.select(count(sa.and_(waiting, ready)), count(Candidacy.state == State.ON_HOLD.value),
-                  count(sa.and_(waiting, sa.not_(ready))))
+                  count(sa.and_(waiting, sa.not_(_ready()))),
+                  count(sa.and_(waiting, _ready(), sa.func.coalesce(flagged, False))))
         .select_from(Submission).join(Candidacy, Candidacy.id == Submission.candidacy_id)
         .where(_submitted(stage), _awaiting(stage))
     ).one()
-    candidates, on_hold, not_ready = (int(n) for n in counts)
+    candidates, on_hold, not_ready, flagged_count = (int(n) for n in counts)
     already = int(db.scalar(sa.select(sa.func.count()).select_from(Decision).where(
         Decision.stage_id == stage.id, Decision.outcome == "advance")) or 0)
     decidable = base.where(Candidacy.current_stage_id == stage.id, waiting, ready)
@@ -492,7 +521,7 @@ def _plan(db: Session, *, stage: Stage, rule: CutoffRule) -> CutoffPreview:
         rule=rule, advance=advance, reject=candidates - advance, already_advanced=already,
         on_hold=on_hold, not_ready=not_ready,
         threshold=None if threshold is None or not math.isfinite(threshold) else threshold,
-        lowest_advancing=lowest, highest_rejected=highest_rejected,
+        lowest_advancing=lowest, highest_rejected=highest_rejected, flagged=flagged_count,
     )
 
 
@@ -535,7 +564,8 @@ def apply_cutoff(db: Session, *, stage: Stage, rule: CutoffRule, by: User | None
         sa.select(Candidacy.id, Submission.score)
         .join(Candidacy, Candidacy.id == Submission.candidacy_id)
         .where(_submitted(stage), _awaiting(stage), Candidacy.state == State.SUBMITTED.value,
-               _ready())
+               _ready(), sa.not_(sa.func.coalesce(integrity.flagged_clause(stage.campaign),
+                                                  False)))
     ).all()
     lowest = plan.lowest_advancing
     advancing = {r.id for r in rows if plan.advance and lowest is not None
@@ -612,6 +642,9 @@ def decide(db: Session, *, candidacy: Candidacy, stage: Stage, outcome: str, rea
     context = _Context.load(db, stage=stage, candidacies=[candidacy])
     decision = _decide(db, context=context, candidacy=candidacy, stage=stage, outcome=outcome,
                        reason=reason, by=by, now=now, via_cutoff=via_cutoff)
+    # What the candidacy was flagged for goes on record beside the reason.
+    decision.flags = integrity.decision_flags(
+        integrity.candidacy_flags(db, candidacy=candidacy, stage=stage))
     stage_scores.results_changed(db, stage_id=stage.id)
     db.flush()
     return decision

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from recruit import vault
 from recruit.db import utcnow
 from recruit.domain import accounts, applications, tracks
-from recruit.domain.demo_answers import ANSWERS
+from recruit.domain.demo_answers import ANSWERS, COPIED
 from recruit.models import Campaign, CampaignReviewer, Candidacy, Role
 
 # Made-up people for the demo wave; their answers mention some of them, so the custodian's
@@ -77,8 +77,13 @@ def _load_applicants(db: Session, *, campaign: Campaign, now) -> str | None:
             text = _answer(task.key, n, city=city)
             if n % 3 == 0 and task.position == 1:
                 text += f"\n\nС уважением,\n{first} {last}"
+            # Typed in the form, as the stage page counts it; the one copy arrives by paste.
+            counts = applications.InputCounts(typed=len(text))
+            if (n, task.key) in COPIED:
+                text = COPIED[n, task.key][1]
+                counts = applications.InputCounts(pasted=len(text), longest_paste=len(text))
             applications.save_answer(db, answer=answer, text=text, base_version=answer.version,
-                                     now=now)
+                                     now=now, counts=counts)
         applications.submit_stage(db, submission=submission, now=now)
     for k, (first, middle, last, city, birth_date, citizenship) in enumerate(
             NOT_ELIGIBLE, start=len(DEMO_PEOPLE) + 1):

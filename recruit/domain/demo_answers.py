@@ -160,3 +160,16 @@ ANSWERS: dict[str, tuple[str, ...]] = {
 подход, простите.""",
     ),
 }
+
+
+# One demo applicant hands in a lightly edited copy of another's answer, pasted whole, so the
+# coordinators' integrity flags (recruit.domain.integrity) have something to show: (applicant,
+# task) -> (the applicant copied, the copy).
+COPIED = {
+    (8, "caps-lock"): (2, """\
+Здравствуйте. Ваша страница заблокирована на 7 дней за нарушение правил сообщества \
+(оскорбления других пользователей). По правилам владелец страницы несёт ответственность за \
+весь контент, опубликованный с его аккаунта. Досрочная разблокировка, к сожалению, не \
+предусмотрена. Рекомендуем защитить ваше устройство от доступа третьих лиц. Спасибо за \
+понимание."""),
+}

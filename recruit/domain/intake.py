@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from recruit.domain import assignment, redaction
+from recruit.domain import assignment, integrity, redaction
 from recruit.models import Answer, Submission
 
 
@@ -18,7 +18,8 @@ def normalise_newlines(text: str) -> str:
 def accept_submission(db: Session, *, submission: Submission, identity: dict[str, str] | None,
                       reviews_per_answer: int, now: datetime) -> list[Answer]:
     """Redact every answer of a submitted stage; flagged answers wait for the custodian,
-    the rest enter the review pool at once. ``identity`` holds the redactor's keys."""
+    the rest enter the review pool at once. ``identity`` holds the redactor's keys. The
+    redacted answers are then compared with other applicants' (integrity flags)."""
     answers = list(submission.answers)
     for answer in answers:
         # Browsers send textarea lines ending in CR LF, but a page shows them as LF only: with
@@ -35,4 +36,7 @@ def accept_submission(db: Session, *, submission: Submission, identity: dict[str
             answer.released_at = now
             answer.draw_key = assignment.pool_entry_key(task_id=answer.task_id)
     db.flush()
+    # Flags for coordinators only; nothing here holds an answer back from review.
+    integrity.record_paste_share(db, submission=submission)
+    integrity.index_answers(db, answers=answers, now=now)
     return answers

@@ -14,6 +14,7 @@ from recruit.models.campaigns import (
 )
 from recruit.models.candidacy import Answer, Candidacy, Decision, EligibilityCheck, Submission
 from recruit.models.identity import ContactRequest, Identity
+from recruit.models.integrity import AnswerBand, AnswerSignature, SimilarPair
 from recruit.models.offers import Offer
 from recruit.models.outbox import OutboxMessage
 from recruit.models.review import CalibrationAnswer, CriterionScore, Review, ReviewAssignment
@@ -21,6 +22,8 @@ from recruit.models.users import Role, User
 
 __all__ = [
     "Answer",
+    "AnswerBand",
+    "AnswerSignature",
     "AuditEvent",
     "CalibrationAnswer",
     "Campaign",
@@ -38,6 +41,7 @@ __all__ = [
     "Review",
     "ReviewAssignment",
     "Role",
+    "SimilarPair",
     "Stage",
     "StageFeedback",
     "Submission",

@@ -58,6 +58,9 @@ class Campaign(Base):
         sa.CheckConstraint("capacity IS NULL OR capacity > 0", name="capacity_positive"),
         sa.CheckConstraint("reviews_per_answer >= 1", name="reviews_per_answer_positive"),
         sa.CheckConstraint("max_reviews >= reviews_per_answer", name="max_reviews_enough"),
+        sa.CheckConstraint("similarity_threshold BETWEEN 25 AND 100",
+                           name="similarity_threshold_range"),
+        sa.CheckConstraint("paste_threshold BETWEEN 10 AND 100", name="paste_threshold_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -88,6 +91,13 @@ class Campaign(Base):
     calibration_bound: Mapped[Decimal] = mapped_column(sa.Numeric(3, 2), default=Decimal("1.00"),
                                                        server_default="1.00")
     auto_release_hours: Mapped[int | None]
+    # Answer integrity (recruit.domain.integrity): a pair of answers at least this similar
+    # (per cent, Jaccard over shingles) and an answer with at least this share pasted are
+    # flagged to coordinators; answers may also be compared with earlier campaigns' answers
+    # to the same task of the same track.
+    similarity_threshold: Mapped[int] = mapped_column(default=35, server_default="35")
+    paste_threshold: Mapped[int] = mapped_column(default=50, server_default="50")
+    compare_earlier: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # Below this many scored candidates in a stage, candidates' feedback compares them with
     # nobody and shows whole-point ranges instead of exact averages (recruit.domain.feedback).
     feedback_min_pool: Mapped[int] = mapped_column(default=20, server_default="20")

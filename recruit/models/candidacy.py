@@ -110,6 +110,11 @@ class Submission(Base):
     # The score, or -1 when there is none yet: sorts unscored last on every database.
     rank_key: Mapped[float] = mapped_column(sa.Float, default=-1.0, server_default="-1")
     scores_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Integrity flags, kept here so the ranking reads them with the row (no query per row):
+    # the highest similarity (0–1) of any answer of this submission to another applicant's,
+    # and the highest share of an answer that arrived by paste (None: nothing was recorded).
+    similarity_max: Mapped[float | None] = mapped_column(sa.Float)
+    pasted_share: Mapped[float | None] = mapped_column(sa.Float)
     # When the candidate first opened their feedback on this stage (the campaign report
     # counts them); later visits leave it as it is.
     feedback_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -166,6 +171,12 @@ class Answer(Base):
     reviews_done: Mapped[int] = mapped_column(default=0)
     # Review slots held by a lease right now (ReviewAssignment rows in status 'leased').
     reviews_leased: Mapped[int] = mapped_column(default=0, server_default="0")
+    # How the text arrived, as counted by the stage page (autosave.js): characters typed,
+    # characters pasted (or dropped) and the longest single paste. Counts only, never what
+    # was pasted; added up with each save that stores a new version (see save_answer).
+    typed_chars: Mapped[int] = mapped_column(default=0, server_default="0")
+    pasted_chars: Mapped[int] = mapped_column(default=0, server_default="0")
+    longest_paste: Mapped[int] = mapped_column(default=0, server_default="0")
     # Hand-out order: an exponential "alarm time" on the task's draw clock. A draw takes the
     # smallest key, stores it in draw_base and moves the key on by a fresh exponential step;
     # an answer entering the pool gets the clock (the task's largest draw_base) plus a step.
@@ -196,5 +207,8 @@ class Decision(Base):
     # On a rejection: keys of the job roles the matcher found, so the message the candidate got
     # can be checked and the coordinator can list alternates without recomputing every profile.
     alternate_roles: Mapped[list] = mapped_column(sa.JSON, default=list)
+    # The integrity flags the coordinator saw when deciding (integrity.decision_flags), so
+    # a decision on a flagged candidacy keeps its reason beside what it was flagged for.
+    flags: Mapped[list] = mapped_column(sa.JSON, default=list, server_default="[]")
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from babel.dates import format_date as babel_format_date
 from babel.numbers import format_decimal as babel_format_decimal
+from babel.numbers import format_percent
 from flask import current_app
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
@@ -28,7 +29,15 @@ from werkzeug.routing import BuildError
 
 from recruit import vault
 from recruit.db import utcnow
-from recruit.domain import calibration, feedback, funnel, matching, review_stats, scoring
+from recruit.domain import (
+    calibration,
+    feedback,
+    funnel,
+    integrity,
+    matching,
+    review_stats,
+    scoring,
+)
 from recruit.domain.decisions import criterion_titles
 from recruit.domain.offers import localised_conditions
 from recruit.i18n import company_address, company_name, format_last_day, format_money
@@ -54,6 +63,8 @@ from recruit.reports import charts
 
 #: Histogram edges for stage scores on the 1–5 rubric scale.
 SCORE_BINS = (1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0)
+#: Histogram edges for the similarity of alike answers, in per cent (pairs are kept from 25).
+SIMILARITY_BINS = tuple(range(25, 101, 5))
 
 # Offer statuses that mean a letter exists and still matters to its addressee.
 LETTER_STATUSES = ("issued", "accepted")
@@ -712,7 +723,28 @@ def campaign_report_context(db: Session, *, campaign: Campaign, locale: str) -> 
             "calibration_window": calibration.DRIFT_WINDOW,
             "calibration_min": calibration.DRIFT_MIN_REVIEWS,
             "offers": _offers_by_role(db, campaign=campaign, locale=locale),
+            "integrity": _integrity_section(db, campaign=campaign, fmt=fmt),
         }
+
+
+def _integrity_section(db: Session, *, campaign: Campaign, fmt: _Fmt) -> dict:
+    """Near-duplicate pairs of the campaign: how many, their similarity, clusters (codes)."""
+    figures = integrity.campaign_integrity(db, campaign=campaign)
+    return {
+        "threshold": figures.threshold,
+        "pairs": figures.pairs,
+        "stored": len(figures.similarities),
+        "flagged_similar": figures.flagged_similar,
+        "flagged_pasted": figures.flagged_pasted,
+        "paste_threshold": figures.paste_threshold,
+        "histogram_svg": charts.histogram(
+            values=[100 * value for value in figures.similarities], bins=SIMILARITY_BINS,
+            title=_("Similarity of alike answer pairs, per cent"),
+            empty_label=_("No alike answers found"), value_format=fmt.number),
+        "clusters": [{"task": _("Task %(n)s", n=cluster.position), "codes": cluster.codes,
+                      "highest": format_percent(cluster.highest, locale=fmt.locale)}
+                     for cluster in figures.clusters],
+    }
 
 
 def _feedback_line(numbers: feedback.FeedbackNumbers | None) -> str:

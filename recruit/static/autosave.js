@@ -135,7 +135,45 @@
     }
 
     function remember(st) {
-      writeStored(st.id, { text: st.area.value, base: version(st), at: Date.now() });
+      writeStored(st.id, { text: st.area.value, base: version(st), at: Date.now(),
+                           counts: st.counts });
+    }
+
+    /* Counts of how the text arrived, kept until a save that carries them is acknowledged:
+       characters typed, characters pasted or dropped, the longest single paste. Only these
+       numbers leave the page; never the pasted text, never when keys were pressed. */
+    function showCounts(st) {
+      st.typedInput.value = st.counts.typed;
+      st.pastedInput.value = st.counts.pasted;
+      st.longestInput.value = st.counts.longest;
+    }
+
+    function count(st, event) {
+      var before = st.before;
+      st.before = null;
+      var kind = event.inputType || "";
+      if (!before || kind.indexOf("insert") !== 0) { return; }
+      var removed = before.end - before.start;
+      var units = st.area.value.length - (before.length - removed);
+      if (units <= 0) { return; }
+      // Code points, as the server counts characters (an emoji is one).
+      var n = Array.from(st.area.value.slice(before.start, before.start + units)).length;
+      if (kind === "insertFromPaste" || kind === "insertFromDrop" ||
+          kind === "insertFromPasteAsQuotation" || kind === "insertFromYank") {
+        st.counts.pasted += n;
+        st.counts.longest = Math.max(st.counts.longest, n);
+      } else {
+        st.counts.typed += n;
+      }
+      showCounts(st);
+    }
+
+    function acknowledge(st, sent) {
+      // Counts that arrived while the save was on its way stay for the next one.
+      st.counts.typed -= sent.typed;
+      st.counts.pasted -= sent.pasted;
+      if (st.counts.pasted === 0) { st.counts.longest = 0; }
+      showCounts(st);
     }
 
     function anyInFlight() {
@@ -153,6 +191,8 @@
 
     function send(st) {
       var text = st.area.value;
+      var sent = { typed: st.counts.typed, pasted: st.counts.pasted,
+                   longest: st.counts.longest };
       st.inflight = true;
       setState(st, msg.msgSaving, "busy");
       fetch(st.url, {
@@ -160,7 +200,7 @@
         credentials: "same-origin",
         headers: { "Content-Type": "application/json", "Accept": "application/json",
                    "X-CSRFToken": csrf },
-        body: JSON.stringify({ text: text, version: version(st) })
+        body: JSON.stringify({ text: text, version: version(st), input: sent })
       }).then(function (response) {
         return response.json().catch(function () { return {}; }).then(function (data) {
           return { status: response.status, data: data };
@@ -169,6 +209,7 @@
         var data = result.data;
         if (result.status === 200) {
           st.versionInput.value = data.version;
+          acknowledge(st, sent);
           if (st.area.value === text) {
             st.dirty = false;
             forget(st.id);
@@ -202,6 +243,15 @@
       });
     }
 
+    function restoreCounts(st, stored) {
+      var c = stored.counts;
+      if (c && typeof c.typed === "number" && typeof c.pasted === "number" &&
+          typeof c.longest === "number") {
+        st.counts = { typed: c.typed, pasted: c.pasted, longest: c.longest };
+        showCounts(st);
+      }
+    }
+
     function restore(st) {
       var stored = readStored(st.id);
       if (!stored || typeof stored.text !== "string") { return; }
@@ -209,6 +259,7 @@
       if (stored.base === version(st)) {
         // Nothing was saved since this text was typed (session expired, connection lost).
         st.area.value = stored.text;
+        restoreCounts(st, stored);
         st.dirty = true;
         setState(st, msg.msgRestored, "busy");
         return;
@@ -224,6 +275,7 @@
       use.type = "button";
       use.addEventListener("click", function () {
         st.area.value = stored.text;
+        restoreCounts(st, stored);
         st.dirty = true;
         st.stopped = false;
         remember(st);
@@ -250,10 +302,19 @@
         stateEl: form.querySelector('[data-state-for="' + id + '"]'),
         wordsEl: form.querySelector('[data-words-for="' + id + '"]'),
         limitEl: form.querySelector('[data-limit-for="' + id + '"]'),
+        typedInput: form.querySelector('[data-typed-for="' + id + '"]'),
+        pastedInput: form.querySelector('[data-pasted-for="' + id + '"]'),
+        longestInput: form.querySelector('[data-longest-for="' + id + '"]'),
+        counts: { typed: 0, pasted: 0, longest: 0 }, before: null,
         dirty: false, inflight: false, stopped: false
       };
       states.push(st);
-      area.addEventListener("input", function () {
+      area.addEventListener("beforeinput", function () {
+        st.before = { start: area.selectionStart, end: area.selectionEnd,
+                      length: area.value.length };
+      });
+      area.addEventListener("input", function (event) {
+        count(st, event);
         st.dirty = true;
         remember(st);
         updateWords(st);

@@ -120,7 +120,31 @@ def _error_message(error: ApplicationError, *, json_client: bool = False) -> str
                  "shorten it and save again.", n=p["max_chars"])
     if error.code == "word_limits":
         return _("Some answers do not meet their word limits yet.")
+    if error.code == "bad_counts":
+        return _("The answer could not be read; it is kept in this browser.")
     return str(error)
+
+
+def _form_counts(answer_id: int) -> applications.InputCounts | None:
+    """The typing and paste counts the stage form sent for one answer (None: none sent)."""
+    raw = [request.form.get(f"{name}-{answer_id}") for name in ("typed", "pasted", "longest")]
+    if all(value in (None, "") for value in raw):
+        return None
+    try:
+        return applications.InputCounts(*(int(value or 0) for value in raw))
+    except (ValueError, ApplicationError):
+        return None  # a form without script or with nonsense loses nothing but the counts
+
+
+def _json_counts(payload: dict) -> applications.InputCounts | None:
+    """The counts of an autosave request: ``{"input": {"typed", "pasted", "longest"}}``."""
+    counts = payload.get("input")
+    if counts is None:
+        return None
+    if not isinstance(counts, dict):
+        raise ApplicationError("bad_counts", "input counts must be an object")
+    return applications.InputCounts(counts.get("typed", 0), counts.get("pasted", 0),
+                                    counts.get("longest", 0))
 
 
 # -- forms -------------------------------------------------------------------------------------
@@ -580,7 +604,8 @@ def stage_save(candidacy_id: int, stage_id: int):
         if text == answer.text:
             continue  # nothing to change, whatever version this page was based on
         try:
-            applications.save_answer(db, answer=answer, text=text, base_version=base, now=now)
+            applications.save_answer(db, answer=answer, text=text, base_version=base, now=now,
+                                     counts=_form_counts(answer.id))
             saved += 1
         except ApplicationError as exc:
             if exc.code in ("deadline", "submitted", "not_in_stage"):
@@ -635,9 +660,10 @@ def autosave(answer_id: int):
                 "message": _("The answer could not be read; it is kept in this browser.")}, 400
     try:
         applications.save_answer(db, answer=answer, text=payload["text"],
-                                 base_version=payload["version"], now=now)
+                                 base_version=payload["version"], now=now,
+                                 counts=_json_counts(payload))
     except ApplicationError as exc:
-        status = 413 if exc.code == "text_too_long" else 409
+        status = {"text_too_long": 413, "bad_counts": 400}.get(exc.code, 409)
         body = {"error": exc.code, "message": _error_message(exc, json_client=True)}
         if exc.code == "conflict":
             body["version"] = exc.params["version"]

@@ -9,13 +9,22 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
-from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from recruit import access, security
 from recruit.db import get_db, utcnow, writes
-from recruit.domain import decisions
+from recruit.domain import decisions, integrity
 from recruit.i18n import current_language
 from recruit.models import Campaign, Candidacy, JobRole, Stage
 from recruit.web.forms import Form
@@ -81,6 +90,24 @@ class DecisionForm(Form):
         DataRequired(message=_l("Give a reason: every single decision records why.")),
         Length(max=2000)])
     submit = SubmitField(_l("Record the decision"))
+
+
+class IntegrityForm(Form):
+    """The campaign's integrity thresholds."""
+
+    similarity_threshold = IntegerField(
+        _l("Flag answers at least this similar (per cent)"),
+        validators=[InputRequired(message=_l("Enter a whole number.")),
+                    NumberRange(*integrity.SIMILARITY_RANGE,
+                                message=_l("Between %(min)s and %(max)s per cent."))])
+    paste_threshold = IntegerField(
+        _l("Flag answers with at least this share pasted (per cent)"),
+        validators=[InputRequired(message=_l("Enter a whole number.")),
+                    NumberRange(*integrity.PASTE_RANGE,
+                                message=_l("Between %(min)s and %(max)s per cent."))])
+    compare_earlier = BooleanField(
+        _l("Also compare with the answers of this track's earlier campaigns"))
+    submit = SubmitField(_l("Save the thresholds"))
 
 
 class InviteForm(Form):
@@ -196,7 +223,46 @@ def candidacy(campaign_id: int, stage_id: int, code: str):
             return redirect(url_for(".stage", campaign_id=campaign.id, stage_id=stage.id))
     view = decisions.candidacy_at_stage(db, candidacy=candidacy, stage=stage)
     return render_template("coordinator/decision_candidacy.html", campaign=campaign, stage=stage,
-                           view=view, form=form), 400 if form.errors else 200
+                           view=view, form=form,
+                           show_flags=access.may_see_integrity_flags(current_user)), \
+        400 if form.errors else 200
+
+
+@bp.route("/stages/<int:stage_id>/candidacies/<code>/similar/<int:pair_id>")
+@access.guard(access.may_see_integrity_flags)
+def similar_pair(campaign_id: int, stage_id: int, code: str, pair_id: int):
+    """Two alike answers side by side, redacted, with the passages they share marked."""
+    db = get_db()
+    campaign, stage = _load(campaign_id, stage_id)
+    candidacy = _candidacy(campaign, code)
+    view = integrity.pair_view(db, pair_id=pair_id, candidacy=candidacy, stage=stage)
+    if view is None:
+        abort(404)
+    return render_template("coordinator/similar_pair.html", campaign=campaign, stage=stage,
+                           code=candidacy.code, pair=view)
+
+
+@bp.route("/integrity", methods=["GET", "POST"])
+@access.guard(access.may_see_integrity_flags)
+def integrity_overview(campaign_id: int):
+    """The campaign's near-duplicate pairs and clusters, flagged counts, and thresholds."""
+    db = get_db()
+    campaign, _stage = _load(campaign_id)
+    form = IntegrityForm(obj=campaign)
+    status = 200
+    if request.method == "POST":
+        access.require(access.may_change_integrity_settings(current_user))
+        if form.validate_on_submit():
+            integrity.change_settings(db, campaign=campaign,
+                                      similarity_threshold=form.similarity_threshold.data,
+                                      paste_threshold=form.paste_threshold.data,
+                                      compare_earlier=form.compare_earlier.data)
+            flash(_("Integrity thresholds saved."), "success")
+            return redirect(url_for(".integrity_overview", campaign_id=campaign.id))
+        status = 400
+    figures = integrity.campaign_integrity(db, campaign=campaign)
+    return render_template("coordinator/integrity.html", campaign=campaign, form=form,
+                           figures=figures), status
 
 
 @bp.route("/alternates")

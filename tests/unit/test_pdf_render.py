@@ -181,6 +181,14 @@ def report_context(lang: str) -> dict:
                 "median_days_to_decision": "4",
             }
         ],
+        "integrity": {
+            "threshold": 35, "pairs": 4, "stored": 6, "flagged_similar": 4,
+            "flagged_pasted": 1, "paste_threshold": 50,
+            "histogram_svg": charts.histogram(values=[36, 41, 78, 100], bins=range(25, 101, 5),
+                                              title="Similarity of pairs"),
+            "clusters": [{"task": "Задание 1" if ru else "Task 1",
+                          "codes": ["K7-QX3M", "P2-ZZ9A", "T4-M8CW"], "highest": "87 %"}],
+        },
         "offers": [
             {
                 "role_title": "Агент поддержки" if ru else "Support agent",
@@ -298,6 +306,8 @@ def test_campaign_report_holds_charts_and_tables(report_pdf, lang):
         context["stage_sections"][0]["title"],
     ):
         assert expected in text, expected
+    # The integrity section: the cluster of three by code.
+    assert "K7-QX3M, P2-ZZ9A, T4-M8CW" in text
     # Labels and counts drawn inside the SVG funnel come through as text too.
     assert "1200" in text
     assert ("Приняты" if lang == "ru" else "Accepted") in text

@@ -93,6 +93,9 @@ EXPECTED: dict[str, dict[str, int]] = {
     "decisions.candidacy": only(*STAFF),
     "decisions.alternates": only(*STAFF),
     "decisions.invite": only(*STAFF, ok=302),
+    # Integrity flags (issue 18): coordinators only, never reviewers.
+    "decisions.similar_pair": only(*STAFF),
+    "decisions.integrity_overview": only(*STAFF),
     # -- candidates' feedback (issue 19) ------------------------------------------------------
     # The world's candidacy is still awaiting its decision: it has no feedback yet (404, with
     # the reason); tests/web/test_feedback.py opens feedback that exists.

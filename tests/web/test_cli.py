@@ -84,6 +84,29 @@ def test_demo_answers_are_real_varied_and_within_each_tasks_limits(fresh_app):
         " ".join(by_task["caps-lock"]).split(". "))
 
 
+def test_the_demo_shows_coordinators_one_copied_and_pasted_answer(fresh_app):
+    """Applicant 8 pastes an edited copy of applicant 2's caps-lock answer: the pair is found
+    and the paste counted, and every other answer was typed (no other flag)."""
+    from recruit.domain import integrity
+    from recruit.models import Answer, SimilarPair, Submission
+
+    run(fresh_app, "demo", "load")
+    with fresh_app.app_context():
+        db = get_db()
+        campaign = db.scalars(sa.select(Campaign)).one()
+        pairs = db.scalars(sa.select(SimilarPair)).all()
+        assert len(pairs) == 1 and pairs[0].similarity * 100 >= campaign.similarity_threshold
+        pasted = db.scalars(sa.select(Answer).where(Answer.pasted_chars > 0)).all()
+        assert [a.id for a in pasted] in ([pairs[0].answer_id], [pairs[0].other_answer_id])
+        flagged = set()
+        for submission in db.scalars(sa.select(Submission)):
+            for flags in integrity.candidacy_flags(db, candidacy=submission.candidacy,
+                                                   stage=submission.stage):
+                if flags.paste_flagged or any(m.flagged for m in flags.matches):
+                    flagged.add(submission.candidacy.code)
+        assert len(flagged) == 2
+
+
 def test_the_demo_funnel_has_people_who_were_not_eligible(fresh_app):
     from recruit.domain import funnel
     from recruit.models import EligibilityCheck

@@ -39,6 +39,7 @@ from sqlalchemy.orm import sessionmaker
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import BuildError
 
+from bench.integrity_corpus import independent_answer
 from recruit import access, create_app
 from recruit.db import Base, make_engine, utcnow
 from recruit.domain import calibration, custody, intake, notify, tracks
@@ -423,8 +424,12 @@ NEUTRAL = [
 
 
 def _answer_text(p: Person, n: int) -> str:
-    """A neutral answer with identifying inserts that vary by ``n``."""
-    body = NEUTRAL[n % len(NEUTRAL)]
+    """A neutral answer with identifying inserts that vary by ``n``.
+
+    Most bodies are written for the answer alone; one in ten is one of the NEUTRAL texts,
+    so some answers are alike and the near-duplicate pages (issue 18) have pairs to show,
+    each side with its author's inserts."""
+    body = NEUTRAL[n % len(NEUTRAL)] if n % 10 == 0 else independent_answer(random.Random(n))
     user, domain = p.email.split("@")
     host, _, tld = domain.rpartition(".")
     inserts = [
@@ -823,7 +828,8 @@ def _contexts(db) -> list[dict]:
                               ("reviewer_id", "user_id"), ("request_id", "contact_request_id"),
                               ("assignment_id", "review_assignment_id"),
                               ("event_id", "audit_event_id"), ("message_id",
-                                                               "outbox_message_id")):
+                                                               "outbox_message_id"),
+                              ("pair_id", "similar_pair_id")):
             if source in ctx:
                 ctx.setdefault(alias, ctx[source])
     return contexts

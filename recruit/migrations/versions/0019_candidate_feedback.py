@@ -3,7 +3,7 @@ feedback per stage (on by default), a minimum pool per campaign, first openings,
 stage statistics the feedback pages read
 
 Revision ID: 0019
-Revises: 0016
+Revises: 0018
 """
 import sqlalchemy as sa
 from alembic import op
@@ -11,7 +11,7 @@ from alembic import op
 import recruit.db
 
 revision = '0019'
-down_revision = '0016'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 
