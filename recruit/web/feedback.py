@@ -40,6 +40,9 @@ from recruit.web.forms import Form
 
 bp = Blueprint("feedback", __name__)
 
+# Review ids are INTEGER columns: a larger number posted as one is no review.
+MAX_REVIEW_ID = 2**31 - 1
+
 UNAVAILABLE = {
     "disabled": _l("The team does not give written feedback on this stage."),
     "not_final": _l("Your feedback on this stage appears once the decision on it is final. "
@@ -195,7 +198,7 @@ def settings(campaign_id: int):
 class CommentVisibilityForm(Form):
     """Hide a reviewer's comment from the candidate, or show it again."""
 
-    review = HiddenField(validators=[InputRequired(), Length(max=18)])
+    review = HiddenField(validators=[InputRequired(), Length(max=10)])
     hide = HiddenField(validators=[AnyOf(["1", "0"]), Length(max=1)])
     submit = SubmitField(_l("Hide from the candidate"))
 
@@ -222,6 +225,8 @@ def comment(campaign_id: int, stage_id: int, code: str):
     form = CommentVisibilityForm()
     if not form.validate_on_submit() or not form.review.data.isdigit():
         abort(400)
+    if int(form.review.data) > MAX_REVIEW_ID:
+        abort(404)  # no row has such an id, and PostgreSQL would refuse to compare it
     # Only a review of this candidacy's answers at this stage: another id is not found.
     review = db.scalar(
         select(Review).join(Answer, Answer.id == Review.answer_id)

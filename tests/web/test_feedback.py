@@ -159,6 +159,7 @@ def test_a_comment_of_another_candidacy_cannot_be_hidden_through_this_one(client
            f"/candidacies/{world.maria_candidacy.code}/comment")
     assert client.post_form(url, {"review": foreign.id, "hide": "1"}).status_code == 404
     assert client.post_form(url, {"review": "1e9", "hide": "1"}).status_code == 400
+    assert client.post_form(url, {"review": "9999999999", "hide": "1"}).status_code == 404
     assert client.post_form(url, {"review": foreign.id, "hide": "yes"}).status_code == 400
     db.refresh(foreign)
     assert foreign.candidate_comment_hidden_at is None
