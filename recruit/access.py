@@ -161,6 +161,20 @@ def may_set_calibration(user: Any) -> bool:
     return is_coordinator(user) and not is_custodian(user)
 
 
+# -- candidates' feedback --------------------------------------------------------------------
+
+def may_read_feedback(user: Any, *, owner_user_id: int | None) -> bool:
+    """A candidate reads only their own feedback; staff read scores and comments on the
+    decision pages instead, and an erased candidacy's feedback belongs to nobody."""
+    return owns(user, user_id=owner_user_id)
+
+
+def may_moderate_feedback(user: Any) -> bool:
+    """Coordinators turn feedback on or off per stage and hide reviewers' comments from the
+    candidate before the decision is sent."""
+    return is_coordinator(user)
+
+
 # -- integrity -------------------------------------------------------------------------------
 
 def may_see_integrity_flags(user: Any) -> bool:

@@ -532,6 +532,7 @@ def _export_candidacy(db: Session, candidacy: Candidacy) -> dict:
             {"stage": stage_keys.get(s.stage_id), "started_at": _iso(s.started_at),
              "deadline_at": _iso(s.deadline_at), "submitted_at": _iso(s.submitted_at),
              "submitted_automatically": s.auto_submitted,
+             "feedback_opened_at": _iso(s.feedback_opened_at),
              "answers": [{"task": a.task.key, "text": a.text, "version": a.version,
                           "saved_at": _iso(a.saved_at)}
                          for a in sorted(s.answers, key=lambda a: a.task.position)]}

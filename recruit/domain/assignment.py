@@ -484,14 +484,24 @@ def _check_open(assignment: ReviewAssignment) -> None:
         raise AssignmentError("closed", f"This review is already {assignment.status}.")
 
 
-def save_draft(db: Session, *, assignment: ReviewAssignment, scores: Mapping, comment: str,
-               lease_minutes: int, now: datetime) -> None:
-    """Keep a half-done review; activity also keeps a live lease from running out."""
-    _check_open(assignment)
+def _check_comments(comment: object, candidate_comment: object) -> None:
     if not isinstance(comment, str) or len(comment) > COMMENT_MAX:
         raise AssignmentError("comment_too_long",
-                              f"The comment may have at most {COMMENT_MAX} characters.")
-    assignment.draft = {"scores": _clean_scores(scores), "comment": comment}
+                              f"The note may have at most {COMMENT_MAX} characters.")
+    if not isinstance(candidate_comment, str) or len(candidate_comment) > COMMENT_MAX:
+        raise AssignmentError("candidate_comment_too_long",
+                              f"The comment for the candidate may have at most {COMMENT_MAX} "
+                              "characters.")
+
+
+def save_draft(db: Session, *, assignment: ReviewAssignment, scores: Mapping, comment: str,
+               lease_minutes: int, now: datetime, candidate_comment: str = "") -> None:
+    """Keep a half-done review (scores, the note for coordinators, the comment for the
+    candidate); activity also keeps a live lease from running out."""
+    _check_open(assignment)
+    _check_comments(comment, candidate_comment)
+    assignment.draft = {"scores": _clean_scores(scores), "comment": comment,
+                        "candidate_comment": candidate_comment}
     if assignment.status == "leased":
         assignment.lease_expires_at = max(assignment.lease_expires_at,
                                           now + timedelta(minutes=lease_minutes))
@@ -527,8 +537,12 @@ def put_back(db: Session, *, assignment: ReviewAssignment, now: datetime) -> Non
 
 
 def submit_review(db: Session, *, assignment: ReviewAssignment, stage: Stage,
-                  scores: Mapping[int, int], comment: str, now: datetime) -> Review:
+                  scores: Mapping[int, int], comment: str, now: datetime,
+                  candidate_comment: str = "") -> Review:
     """Store a finished review; ask for one more review when scoring.reviews_wanted says so.
+
+    ``comment`` is the note for coordinators; ``candidate_comment`` is written for the
+    candidate, who reads it with the stage's feedback (recruit.domain.feedback).
 
     The stage's normalised scores are marked due; the next reader recomputes them.
 
@@ -537,6 +551,7 @@ def submit_review(db: Session, *, assignment: ReviewAssignment, stage: Stage,
     answer always takes a late review, wants no further reviews and touches no stage result.
     """
     _check_open(assignment)
+    _check_comments(comment, candidate_comment)
     campaign = stage.campaign
     criteria = db.execute(
         select(Criterion.id, Criterion.key, Criterion.weight, Answer.submission_id)
@@ -548,9 +563,6 @@ def submit_review(db: Session, *, assignment: ReviewAssignment, stage: Stage,
     unknown = sorted(set(scores) - set(keys))
     if unknown:
         raise AssignmentError("invalid", f"Criteria {unknown} are not in this task's rubric.")
-    if len(comment) > COMMENT_MAX:
-        raise AssignmentError("comment_too_long",
-                              f"The comment may have at most {COMMENT_MAX} characters.")
     try:
         raw = scoring.weighted_score(scores={keys[i]: v for i, v in scores.items()},
                                      weights={c.key: c.weight for c in criteria})
@@ -579,7 +591,7 @@ def submit_review(db: Session, *, assignment: ReviewAssignment, stage: Stage,
 
     review = Review(assignment_id=assignment.id, answer_id=assignment.answer_id,
                     reviewer_id=assignment.reviewer_id, score_raw=raw, comment=comment,
-                    submitted_at=now,
+                    candidate_comment=candidate_comment, submitted_at=now,
                     scores=[CriterionScore(criterion_id=i, value=v) for i, v in scores.items()])
     db.add(review)
     db.flush()
@@ -711,6 +723,7 @@ class ReviewPage:
     criteria: list[CriterionView]
     scores: dict[str, int]
     comment: str
+    candidate_comment: str
     recuse_reason: str | None
     # "12 of 40 left for you" in this task (the open answer counts as left); ``more_left``
     # when more than PAGE_COUNT_CAP are left (``left`` is then a lower bound); ``total`` is
@@ -766,8 +779,8 @@ _PAGE = (
            ReviewAssignment.draft, ReviewAssignment.recuse_reason, Answer.token,
            Answer.redacted_text, Task.id.label("task_id"), Task.prompt_en, Task.prompt_ru,
            Task.guidance_en, Task.guidance_ru, Review.id.label("review_id"), Review.comment,
-           Criterion.id.label("criterion_id"), Criterion.title_en, Criterion.title_ru,
-           Criterion.weight, Criterion.descriptors, CriterionScore.value,
+           Review.candidate_comment, Criterion.id.label("criterion_id"), Criterion.title_en,
+           Criterion.title_ru, Criterion.weight, Criterion.descriptors, CriterionScore.value,
            *_build_progress_columns(
                select(_CLOCK.c.task_id).where(_CLOCK.c.token == bindparam("token"))
                .scalar_subquery()))
@@ -794,11 +807,12 @@ def review_page(db: Session, *, reviewer: User, token: str) -> ReviewPage | None
     criteria = [r for r in rows if r.criterion_id is not None]
     if row.review_id is not None:
         scores = {str(c.criterion_id): c.value for c in criteria if c.value is not None}
-        comment = row.comment
+        comment, candidate_comment = row.comment, row.candidate_comment or ""
     else:
         draft = row.draft or {}
         scores = {k: v for k, v in (draft.get("scores") or {}).items()}
         comment = draft.get("comment") or ""
+        candidate_comment = draft.get("candidate_comment") or ""
     counts = row
     more_left = counts.waiting > PAGE_COUNT_CAP
     # The open answer is not in "closed"'s complement when leased: it counts as left here.
@@ -816,7 +830,8 @@ def review_page(db: Session, *, reviewer: User, token: str) -> ReviewPage | None
         criteria=[CriterionView(id=c.criterion_id, title={"en": c.title_en, "ru": c.title_ru},
                                 weight=c.weight, descriptors=c.descriptors or {})
                   for c in criteria],
-        scores=scores, comment=comment, recuse_reason=row.recuse_reason,
+        scores=scores, comment=comment, candidate_comment=candidate_comment,
+        recuse_reason=row.recuse_reason,
         left=max(left, 0), more_left=more_left,
         total=None if counts.finished > PAGE_COUNT_CAP else max(left, 0) + counts.finished)
 
@@ -830,6 +845,7 @@ class PastReview:
     prompt: dict[str, str]
     score: float | None
     comment: str
+    candidate_comment: str
     completed_at: datetime | None
 
 
@@ -837,7 +853,8 @@ def my_reviews(db: Session, *, reviewer: User, limit: int = 200) -> list[PastRev
     """The reviewer's own finished work, newest first: their scores only (1 query)."""
     rows = db.execute(
         select(Answer.token, ReviewAssignment.status, ReviewAssignment.completed_at,
-               Task.prompt_en, Task.prompt_ru, Review.score_raw, Review.comment)
+               Task.prompt_en, Task.prompt_ru, Review.score_raw, Review.comment,
+               Review.candidate_comment)
         .join(Answer, Answer.id == ReviewAssignment.answer_id)
         .join(Task, Task.id == Answer.task_id)
         .outerjoin(Review, Review.assignment_id == ReviewAssignment.id)
@@ -848,7 +865,8 @@ def my_reviews(db: Session, *, reviewer: User, limit: int = 200) -> list[PastRev
     ).all()
     return [PastReview(token=r.token, status=r.status,
                        prompt={"en": r.prompt_en, "ru": r.prompt_ru}, score=r.score_raw,
-                       comment=r.comment or "", completed_at=r.completed_at) for r in rows]
+                       comment=r.comment or "", candidate_comment=r.candidate_comment or "",
+                       completed_at=r.completed_at) for r in rows]
 
 
 @dataclass(frozen=True)

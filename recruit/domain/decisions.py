@@ -300,13 +300,19 @@ class CriterionValue:
 
 @dataclass(frozen=True)
 class ReviewOfAnswer:
-    """A review as coordinators read it beside the answer; the reviewer by label only."""
+    """A review as coordinators read it beside the answer; the reviewer by label only.
+
+    ``comment`` is the note for coordinators; ``for_candidate`` the comment written for the
+    candidate, ``hidden`` when a coordinator kept it from them."""
 
     label: str
     raw: float
     normalised: float | None
     comment: str
     criteria: list[CriterionValue]
+    review_id: int
+    for_candidate: str
+    hidden: bool
 
 
 @dataclass(frozen=True)
@@ -364,7 +370,8 @@ def _answers_at_stage(db: Session, *, candidacy: Candidacy,
     ).all()
     rows = db.execute(
         sa.select(Review.id, Review.answer_id, Review.reviewer_id, Review.score_raw,
-                  Review.score_normalised, Review.comment, Criterion.key, Criterion.title_en,
+                  Review.score_normalised, Review.comment, Review.candidate_comment,
+                  Review.candidate_comment_hidden_at, Criterion.key, Criterion.title_en,
                   Criterion.title_ru, CriterionScore.value)
         .outerjoin(CriterionScore, CriterionScore.review_id == Review.id)
         .outerjoin(Criterion, Criterion.id == CriterionScore.criterion_id)
@@ -381,7 +388,9 @@ def _answers_at_stage(db: Session, *, candidacy: Candidacy,
         if review is None:
             review = reviews[row.answer_id][row.id] = ReviewOfAnswer(
                 label=labels[row.reviewer_id], raw=row.score_raw,
-                normalised=row.score_normalised, comment=row.comment or "", criteria=[])
+                normalised=row.score_normalised, comment=row.comment or "", criteria=[],
+                review_id=row.id, for_candidate=(row.candidate_comment or "").strip(),
+                hidden=row.candidate_comment_hidden_at is not None)
         if row.key is not None:
             review.criteria.append(CriterionValue(
                 key=row.key, title={"en": row.title_en, "ru": row.title_ru}, value=row.value))
@@ -567,6 +576,8 @@ def apply_cutoff(db: Session, *, stage: Stage, rule: CutoffRule, by: User | None
         outcome = "advance" if candidacy.id in advancing else "reject"
         _decide(db, context=context, candidacy=candidacy, stage=stage, outcome=outcome,
                 reason=reason, by=by, now=now, via_cutoff=True)
+    if rows:
+        stage_scores.results_changed(db, stage_id=stage.id)
     db.flush()
     return CutoffResult(advanced=len(advancing), rejected=len(rows) - len(advancing))
 
@@ -634,6 +645,7 @@ def decide(db: Session, *, candidacy: Candidacy, stage: Stage, outcome: str, rea
     # What the candidacy was flagged for goes on record beside the reason.
     decision.flags = integrity.decision_flags(
         integrity.candidacy_flags(db, candidacy=candidacy, stage=stage))
+    stage_scores.results_changed(db, stage_id=stage.id)
     db.flush()
     return decision
 
@@ -664,7 +676,8 @@ def _decide(db: Session, *, context: _Context, candidacy: Candidacy, stage: Stag
     if outcome == "advance":
         if next_stage is not None:
             candidacy.current_stage_id = next_stage.id
-        notify.stage_passed(db, candidacy=candidacy, stage=stage, next_stage=next_stage)
+        notify.stage_passed(db, candidacy=candidacy, stage=stage, next_stage=next_stage,
+                            feedback=stage.feedback_enabled)
     elif outcome == "reject":
         # Match first, so the message never says "nothing more for you" to someone the
         # coordinator may still offer another role.
@@ -673,7 +686,7 @@ def _decide(db: Session, *, context: _Context, candidacy: Candidacy, stage: Stag
         decision.alternate_roles = [m.role.key for m in matches]
         notify.stage_not_passed(db, candidacy=candidacy, stage=stage,
                                 alternate=context.job_roles[matches[0].role.key]
-                                if matches else None)
+                                if matches else None, feedback=stage.feedback_enabled)
     db.add(decision)
     return decision
 

@@ -80,9 +80,15 @@ def not_eligible(db: Session, *, user: User, campaign: Campaign | None,
                  link=link("applicant.home"))
 
 
+def _feedback_link(candidacy: Candidacy, stage: Stage, feedback: bool) -> str | None:
+    return link("feedback.show", candidacy_id=candidacy.id, stage_id=stage.id) if feedback \
+        else None
+
+
 def stage_passed(db: Session, *, candidacy: Candidacy, stage: Stage,
-                 next_stage: Stage | None) -> OutboxMessage | None:
-    """Tell the applicant they passed a stage and what the next one holds (None: the last)."""
+                 next_stage: Stage | None, feedback: bool = False) -> OutboxMessage | None:
+    """Tell the applicant they passed a stage and what the next one holds (None: the last);
+    ``feedback`` adds the link to their feedback on the stage."""
     user = _recipient(db, candidacy)
     if user is None:
         return None
@@ -95,7 +101,8 @@ def stage_passed(db: Session, *, candidacy: Candidacy, stage: Stage,
                  next_tasks=len(next_stage.tasks) if next_stage else 0,
                  link=(link("applicant.stage", candidacy_id=candidacy.id,
                             stage_id=next_stage.id) if next_stage
-                       else link("applicant.candidacy", candidacy_id=candidacy.id)))
+                       else link("applicant.candidacy", candidacy_id=candidacy.id)),
+                 feedback_link=_feedback_link(candidacy, stage, feedback))
 
 
 def stage_submitted(db: Session, *, submission: Submission) -> OutboxMessage | None:
@@ -115,9 +122,11 @@ def stage_submitted(db: Session, *, submission: Submission) -> OutboxMessage | N
 
 
 def stage_not_passed(db: Session, *, candidacy: Candidacy, stage: Stage,
-                     alternate: JobRole | None = None) -> OutboxMessage | None:
+                     alternate: JobRole | None = None,
+                     feedback: bool = False) -> OutboxMessage | None:
     """Tell the applicant they did not pass a stage; ``alternate`` names a role we may offer
-    instead (the offer itself comes separately)."""
+    instead (the offer itself comes separately), ``feedback`` adds the link to their
+    feedback on the stage."""
     user = _recipient(db, candidacy)
     if user is None:
         return None
@@ -127,7 +136,8 @@ def stage_not_passed(db: Session, *, candidacy: Candidacy, stage: Stage,
                  stage_position=stage.position, stage_title=stage.title(locale),
                  alternate_title=(alternate.title_ru if locale == "ru" else alternate.title_en)
                  if alternate is not None else None,
-                 link=link("applicant.candidacy", candidacy_id=candidacy.id))
+                 link=link("applicant.candidacy", candidacy_id=candidacy.id),
+                 feedback_link=_feedback_link(candidacy, stage, feedback))
 
 
 def wave_opened(db: Session, *, user: User, campaign: Campaign) -> OutboxMessage:

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from recruit.models import Answer, Review, Submission
+from recruit.models import Answer, Review, Stage, Submission
 
 # Answer columns that change a submission's result or flags; counters of reviews done
 # and leased do not (the result counts Review rows itself).
@@ -80,13 +80,23 @@ def refresh(db: Session, *, stage_id: int, now: datetime) -> None:
         .subquery("results")
     )
     table = Submission.__table__
-    db.execute(
+    changed = db.execute(
         table.update().where(table.c.id == results.c.submission_id).values(
             score=results.c.score, score_raw=results.c.raw, score_spread=results.c.spread,
             reviews_count=results.c.reviews, reviews_missing=results.c.missing == 1,
             check_pending=results.c.pending == 1, rank_key=results.c.rank_key,
             scores_at=now)
-    )
+    ).rowcount
+    if changed:
+        results_changed(db, stage_id=stage_id)
+
+
+def results_changed(db: Session, *, stage_id: int) -> None:
+    """Move the stage's results version on: its results or decisions changed, so what was
+    computed from them and kept (candidates' feedback statistics) is stale."""
+    stages = Stage.__table__
+    db.execute(stages.update().where(stages.c.id == stage_id)
+               .values(results_version=stages.c.results_version + 1))
 
 
 def is_stale(db: Session, *, stage_id: int) -> bool:

@@ -98,6 +98,9 @@ class Campaign(Base):
     similarity_threshold: Mapped[int] = mapped_column(default=35, server_default="35")
     paste_threshold: Mapped[int] = mapped_column(default=50, server_default="50")
     compare_earlier: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # Below this many scored candidates in a stage, candidates' feedback compares them with
+    # nobody and shows whole-point ranges instead of exact averages (recruit.domain.feedback).
+    feedback_min_pool: Mapped[int] = mapped_column(default=20, server_default="20")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     track_version: Mapped[TrackVersion] = relationship()
@@ -139,6 +142,11 @@ class Stage(Base):
     # Set when a review is submitted; whoever next reads the stage's scores renormalises it
     # first (review_stats.normalise_due), so a submission never pays for the whole stage.
     normalisation_due: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # Whether candidates get feedback on this stage once their decision on it is final.
+    feedback_enabled: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    # Moves on whenever the stage's stored results or decisions change: the feedback
+    # statistics kept for the stage (StageFeedback) are valid for one value of it.
+    results_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     campaign: Mapped[Campaign] = relationship(back_populates="stages")
     tasks: Mapped[list[Task]] = relationship(
@@ -152,6 +160,21 @@ class Stage(Base):
     def instructions(self, locale: str) -> str:
         """The instructions in the given language."""
         return self.instructions_ru if locale == "ru" else self.instructions_en
+
+
+class StageFeedback(Base):
+    """A stage's statistics for candidates' feedback, kept so that each candidate's page does
+    not aggregate the whole stage: the pass line and how candidates' normalised averages are
+    spread per criterion (counts in narrow bins, no candidacy). Valid while ``version`` equals
+    the stage's ``results_version``; recomputed by the next reader otherwise."""
+
+    __tablename__ = "stage_feedback"
+
+    stage_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("stage.id", ondelete="CASCADE"), primary_key=True)
+    version: Mapped[int]
+    data: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Task(Base):

@@ -115,6 +115,9 @@ class Submission(Base):
     # and the highest share of an answer that arrived by paste (None: nothing was recorded).
     similarity_max: Mapped[float | None] = mapped_column(sa.Float)
     pasted_share: Mapped[float | None] = mapped_column(sa.Float)
+    # When the candidate first opened their feedback on this stage (the campaign report
+    # counts them); later visits leave it as it is.
+    feedback_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     candidacy: Mapped[Candidacy] = relationship(back_populates="submissions")
     stage = relationship("Stage")

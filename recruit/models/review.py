@@ -45,7 +45,8 @@ class ReviewAssignment(Base):
     status: Mapped[str] = mapped_column(sa.String(10), default="leased")
     leased_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     lease_expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    # A half-done review survives a reload: {"scores": {criterion_id: n}, "comment": "..."}.
+    # A half-done review survives a reload:
+    # {"scores": {criterion_id: n}, "comment": "...", "candidate_comment": "..."}.
     draft: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     recuse_reason: Mapped[str | None] = mapped_column(sa.Text)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -54,7 +55,8 @@ class ReviewAssignment(Base):
 
 
 class Review(Base):
-    """A submitted review: raw weighted score, its normalised value, and a comment."""
+    """A submitted review: raw weighted score, its normalised value, a note for coordinators
+    and a comment written for the candidate."""
 
     __tablename__ = "review"
 
@@ -70,7 +72,14 @@ class Review(Base):
     )
     score_raw: Mapped[float] = mapped_column(sa.Float)
     score_normalised: Mapped[float | None] = mapped_column(sa.Float)
+    # The note for coordinators: never shown to the candidate.
     comment: Mapped[str] = mapped_column(sa.Text, default="")
+    # Written for the candidate, who reads it after the stage's decision, without the
+    # reviewer's name; a coordinator may hide it (hidden_at set), and then it never reaches them.
+    candidate_comment: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    candidate_comment_hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    candidate_comment_hidden_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL"))
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     scores: Mapped[list[CriterionScore]] = relationship(

@@ -302,3 +302,77 @@ def drift_line(
     )
     # Safe: the only text, the title, went through escape().
     return Markup(head + "".join(body) + "</svg>")  # noqa: S704
+
+
+OTHERS_COLOUR = "#b9c8da"
+YOU_COLOUR = "#c2410c"
+
+
+def standing_strip(
+    *,
+    title: str,
+    value: float | None = None,
+    band: tuple[float, float] | None = None,
+    line: float | None = None,
+    counts: Sequence[int] | None = None,
+    low: float = 1.0,
+    high: float = 5.0,
+    width: int = 360,
+    value_format: NumberFormat = default_format,
+) -> Markup:
+    """One value on a scale from ``low`` to ``high``: where it stands against a line and,
+    when ``counts`` are given, against everyone's values (a histogram of equal bins).
+
+    ``value`` is drawn as a marker; ``band`` (a range) stands in for it when the exact value
+    must not be shown. ``line`` is dashed. ``title`` is the accessible description: the
+    chart has no words of its own besides the scale, so the page explains the marks once.
+    """
+    height, pad, axis = 52, 12.0, 32.0
+
+    def x(v: float) -> float:
+        return pad + (min(high, max(low, v)) - low) / (high - low) * (width - 2 * pad)
+
+    body = []
+    if counts:
+        peak = max(counts) or 1
+        step = (width - 2 * pad) / len(counts)
+        for index, count in enumerate(counts):
+            if not count:
+                continue
+            bar = (axis - 6) * count / peak
+            body.append(
+                f'<rect class="bar" x="{pad + index * step + 0.5:.2f}" y="{axis - bar:.2f}" '
+                f'width="{max(step - 1, 0.5):.2f}" height="{bar:.2f}" fill="{OTHERS_COLOUR}"/>'
+            )
+    body.append(f'<line x1="{_num(pad)}" y1="{axis}" x2="{_num(width - pad)}" y2="{axis}" '
+                f'stroke="{MUTED}"/>')
+    for tick in range(int(low), int(high) + 1):
+        body.append(f'<line x1="{_num(x(tick))}" y1="{axis}" x2="{_num(x(tick))}" '
+                    f'y2="{axis + 4}" stroke="{MUTED}"/>')
+        body.append(_text(x(tick), axis + 16, value_format(tick), anchor="middle", size=11,
+                          fill=MUTED))
+    if band is not None:
+        left, right = x(band[0]), x(band[1])
+        body.append(
+            f'<rect class="band" x="{left:.2f}" y="6" width="{right - left:.2f}" '
+            f'height="{axis - 6}" fill="{YOU_COLOUR}" fill-opacity="0.18" stroke="{YOU_COLOUR}" '
+            f'stroke-width="1.5"/>'
+        )
+    if line is not None:
+        body.append(
+            f'<line class="pass-line" x1="{x(line):.2f}" y1="1" x2="{x(line):.2f}" '
+            f'y2="{axis + 3}" stroke="{INK}" stroke-width="1.5" stroke-dasharray="4 3"/>'
+        )
+    if value is not None:
+        body.append(
+            f'<line class="you" x1="{x(value):.2f}" y1="3" x2="{x(value):.2f}" y2="{axis}" '
+            f'stroke="{YOU_COLOUR}" stroke-width="3"/>'
+            f'<circle cx="{x(value):.2f}" cy="{axis}" r="4.5" fill="{YOU_COLOUR}"/>'
+        )
+    head = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" font-family="{FONT}">'
+        f"<title>{escape(title)}</title>"
+    )
+    # Safe: the title and the scale's numbers went through escape().
+    return Markup(head + "".join(body) + "</svg>")  # noqa: S704

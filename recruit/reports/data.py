@@ -29,7 +29,15 @@ from werkzeug.routing import BuildError
 
 from recruit import vault
 from recruit.db import utcnow
-from recruit.domain import calibration, funnel, integrity, matching, review_stats, scoring
+from recruit.domain import (
+    calibration,
+    feedback,
+    funnel,
+    integrity,
+    matching,
+    review_stats,
+    scoring,
+)
 from recruit.domain.decisions import criterion_titles
 from recruit.domain.offers import localised_conditions
 from recruit.i18n import company_address, company_name, format_last_day, format_money
@@ -324,8 +332,8 @@ def dossier_context(db: Session, *, candidacy: Candidacy, locale: str) -> dict:
         stages = _stages(db, campaign_id=campaign.id, locale=locale)
         reviews = db.execute(
             select(Review.id, Review.reviewer_id, Review.answer_id, Review.score_raw,
-                   Review.score_normalised, Review.comment, Answer.task_id,
-                   Submission.stage_id)
+                   Review.score_normalised, Review.comment, Review.candidate_comment,
+                   Review.candidate_comment_hidden_at, Answer.task_id, Submission.stage_id)
             .join(Answer, Answer.id == Review.answer_id)
             .join(Submission, Submission.id == Answer.submission_id)
             .where(Submission.candidacy_id == candidacy.id)
@@ -417,6 +425,8 @@ def dossier_context(db: Session, *, candidacy: Candidacy, locale: str) -> dict:
                                 if cid in criterion_key
                             ],
                             "comment": r.comment or "",
+                            "for_candidate": (r.candidate_comment or "").strip(),
+                            "hidden": r.candidate_comment_hidden_at is not None,
                         }
                         for r in task_reviews
                     ],
@@ -629,6 +639,7 @@ def campaign_report_context(db: Session, *, campaign: Campaign, locale: str) -> 
             by_stage[row.stage_id].append(row)
         criterion_averages = _criterion_averages(db, campaign=campaign)
         days = _days_to_decision(db, campaign=campaign)
+        feedback_numbers = feedback.campaign_numbers(db, campaign=campaign)
         # Reviewers are numbered once per report, so #3 is the same person in every stage.
         reviewer_numbers = {rid: n for n, rid in
                             enumerate(sorted({r.reviewer_id for r in reviews}), start=1)}
@@ -667,6 +678,7 @@ def campaign_report_context(db: Session, *, campaign: Campaign, locale: str) -> 
                 "alpha": fmt.score(scoring.agreement_alpha(raw)),
                 "median_days_to_decision": fmt.days(statistics.median(days[stage.id]))
                 if days.get(stage.id) else None,
+                "feedback": _feedback_line(feedback_numbers.get(stage.id)),
             })
 
         drift = calibration.reviewer_drift(db, campaign=campaign)
@@ -733,6 +745,16 @@ def _integrity_section(db: Session, *, campaign: Campaign, fmt: _Fmt) -> dict:
                       "highest": format_percent(cluster.highest, locale=fmt.locale)}
                      for cluster in figures.clusters],
     }
+
+
+def _feedback_line(numbers: feedback.FeedbackNumbers | None) -> str:
+    """How a stage's candidates took their feedback, in words."""
+    if numbers is None or not numbers.enabled:
+        return _("Feedback for candidates is off for this stage.")
+    return ngettext("Feedback opened by %(opened)s of the %(num)s candidate with a final "
+                    "decision.",
+                    "Feedback opened by %(opened)s of the %(num)s candidates with a final "
+                    "decision.", numbers.decided, opened=numbers.opened)
 
 
 # -- CSV exports --------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 // The review page: the first criterion to score has focus on load; keys 1–5 score the
-// criterion in focus (or the first unscored one) and move on to the next, then to the comment;
-// Enter on a score or Ctrl+Enter in the comment submits; drafts autosave.
-// Without this script the page still works: radio buttons, a textarea and a submit button.
+// criterion in focus (or the first unscored one) and move on to the next, then to the note
+// for coordinators (the comment for the candidate follows it); Enter on a score or Ctrl+Enter
+// in either text submits; drafts autosave, both texts included.
+// Without this script the page still works: radio buttons, two textareas and a submit button.
 (function () {
   "use strict";
   var form = document.getElementById("review-form");
@@ -9,6 +10,7 @@
   var status = form.querySelector(".draft-status");
   var tokenField = form.querySelector("input[name=csrf_token]");
   var comment = form.querySelector("textarea[name=comment]");
+  var forCandidate = form.querySelector("textarea[name=candidate_comment]");
   var fieldsets = Array.prototype.slice.call(form.querySelectorAll("fieldset.criterion"));
   var timer = null;
   var pending = false;
@@ -19,7 +21,8 @@
       var checked = fs.querySelector("input[type=radio]:checked");
       if (checked) { scores[fs.dataset.criterion] = parseInt(checked.value, 10); }
     });
-    return { scores: scores, comment: comment ? comment.value : "" };
+    return { scores: scores, comment: comment ? comment.value : "",
+             candidate_comment: forCandidate ? forCandidate.value : "" };
   }
 
   function save() {

@@ -24,6 +24,7 @@ def init_app(app) -> None:
         custodian,
         decisions,
         demo,
+        feedback,
         labels,
         main,
         offers,
@@ -35,7 +36,7 @@ def init_app(app) -> None:
     csrf.init_app(app)
     auth.login_manager.init_app(app)
     for module in (main, auth, applicant, review, reviewers, calibration, coordinator, decisions,
-                   offers, reports, custodian, demo):
+                   feedback, offers, reports, custodian, demo):
         app.register_blueprint(module.bp)
     if app.config.get("BENCH"):
         # Baselines of `make bench` only: not part of the site, so never registered otherwise.

@@ -39,7 +39,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from recruit import access, clock, limits, security, vault
 from recruit.db import get_db, writes
-from recruit.domain import applications, eligibility, notify
+from recruit.domain import applications, eligibility, feedback, notify
 from recruit.domain.applications import ApplicationError
 from recruit.domain.pipeline import TRANSITIONS, Event, State
 from recruit.i18n import current_language
@@ -518,7 +518,8 @@ def candidacy(candidacy_id: int):
     can_withdraw = _may_withdraw(candidacy)
     return render_template("applicant/candidacy.html", candidacy=candidacy, steps=steps,
                            stages=stages, offer_links=offer_links, can_withdraw=can_withdraw,
-                           now=now)
+                           now=now,
+                           with_feedback=feedback.stages_with_feedback(db, candidacy=candidacy))
 
 
 # -- taking a stage ----------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from wtforms.validators import NumberRange as Range
 
 from recruit import access, clock
 from recruit.db import get_db, utcnow
-from recruit.domain import eligibility, funnel, notify, tracks
+from recruit.domain import eligibility, feedback, funnel, notify, tracks
 from recruit.i18n import current_language, format_count, zone_label
 from recruit.models import (
     Answer,
@@ -193,5 +193,6 @@ def campaign(campaign_id: int):
     return render_template("coordinator/campaign.html", campaign=campaign, states=states,
                            funnel=numbers, funnel_svg=chart, pool_size=pool,
                            stage_numbers={s.stage_id: s for s in numbers.stages},
+                           feedback_numbers=feedback.campaign_numbers(db, campaign=campaign),
                            countries=dict(eligibility.citizenship_choices(
                                locale=current_language())))

@@ -36,8 +36,10 @@ _ERRORS = {
     "returned": _l("You put this answer back; it has gone to another reviewer."),
     "slot_taken": _l("Your time on this answer ran out and other reviewers have taken it. "
                      "Your draft is kept, but it can no longer be submitted."),
-    "comment_too_long": _l("The comment is too long: at most %(n)s characters.",
+    "comment_too_long": _l("The note for coordinators is too long: at most %(n)s characters.",
                            n=assignment.COMMENT_MAX),
+    "candidate_comment_too_long": _l("The comment for the candidate is too long: at most "
+                                     "%(n)s characters.", n=assignment.COMMENT_MAX),
     "invalid": _l("Give every criterion a score from 1 to 5."),
 }
 
@@ -117,13 +119,15 @@ def next_answer(task_id: int):
 
 def _render_answer(page: assignment.ReviewPage, *, error: str | None = None,
                    scores: dict[str, int] | None = None, comment: str | None = None,
-                   status: int = 200):
+                   candidate_comment: str | None = None, status: int = 200):
     now = utcnow()
     return render_template(
         "review/answer.html", page=page, parts=split_markers(page.redacted_text),
         labels=REDACTED, error=error,
         scores=page.scores if scores is None else scores,
         comment=page.comment if comment is None else comment,
+        candidate_comment=(page.candidate_comment if candidate_comment is None
+                           else candidate_comment),
         open=page.status in ("leased", "expired"),
         lapsed=page.status == "expired" or (page.status == "leased"
                                             and page.lease_expires_at <= now),
@@ -174,36 +178,39 @@ def submit(token: str):
     work = _work_or_404(token)
     scores = _posted_scores()
     comment = request.form.get("comment", "").strip()
+    candidate_comment = request.form.get("candidate_comment", "").strip()
     now = utcnow()
     try:
-        if len(comment) > assignment.COMMENT_MAX:
-            raise assignment.AssignmentError("comment_too_long", "comment too long")
         assignment.submit_review(db, assignment=work.assignment, stage=work.stage,
                                  scores={int(k): v for k, v in scores.items()},
-                                 comment=comment, now=now)
+                                 comment=comment, candidate_comment=candidate_comment, now=now)
     except assignment.AssignmentError as exc:
-        return _refused(work, exc, token=token, scores=scores, comment=comment)
+        return _refused(work, exc, token=token, scores=scores, comment=comment,
+                        candidate_comment=candidate_comment)
     flash(_("Review saved."), "success")
     return _hand_out(work.task_id, move_on=True)
 
 
 def _refused(work: assignment.WorkContext, exc: assignment.AssignmentError, *, token: str,
-             scores: dict[str, int], comment: str):
+             scores: dict[str, int], comment: str, candidate_comment: str):
     """The review page again with the reason, keeping what was typed (as autosave would)."""
     db = get_db()
     error, status = error_message(exc), 409
-    if exc.code in ("invalid", "comment_too_long"):
-        # Nothing was written; keep the typed scores and comment as a draft.
+    if exc.code in ("invalid", "comment_too_long", "candidate_comment_too_long"):
+        # Nothing was written; keep the typed scores and both comments as a draft (the page
+        # shows them in full, so nothing is cut from what the reviewer sees).
         status = 200
         try:
             assignment.save_draft(db, assignment=work.assignment, scores=scores,
                                   comment=comment[:assignment.COMMENT_MAX],
+                                  candidate_comment=candidate_comment[:assignment.COMMENT_MAX],
                                   lease_minutes=work.lease_minutes, now=utcnow())
         except assignment.AssignmentError as draft_exc:
             error = error_message(draft_exc)
     page = assignment.review_page(db, reviewer=current_user, token=token)
     # 409 rolls back whatever part of the submission was written.
-    return _render_answer(page, error=error, scores=scores, comment=comment, status=status)
+    return _render_answer(page, error=error, scores=scores, comment=comment,
+                          candidate_comment=candidate_comment, status=status)
 
 
 @bp.route("/answers/<token>/draft", methods=["POST"])
@@ -217,6 +224,7 @@ def draft(token: str):
     try:
         assignment.save_draft(get_db(), assignment=work.assignment,
                               scores=data.get("scores", {}), comment=data.get("comment", ""),
+                              candidate_comment=data.get("candidate_comment", ""),
                               lease_minutes=work.lease_minutes, now=utcnow())
     except assignment.AssignmentError as exc:
         return {"ok": False, "error": error_message(exc)}, 400

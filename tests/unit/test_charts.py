@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from markupsafe import Markup
 
+from recruit.reports import charts
 from recruit.reports.charts import bar_chart, default_format, funnel_chart, histogram
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -135,3 +136,16 @@ def test_empty_data_shows_the_callers_label(svg):
 @pytest.mark.parametrize(("value", "shown"), [(4, "4"), (4.0, "4"), (3.456, "3.46"), (2.5, "2.5")])
 def test_default_format(value, shown):
     assert default_format(value) == shown
+
+
+def test_a_standing_strip_draws_the_value_the_line_and_everyones_bars():
+    svg = str(charts.standing_strip(title="Тон <3", value=4.2, line=3.4, counts=[0, 2, 5, 1]))
+    assert "<title>Тон &lt;3</title>" in svg
+    assert svg.count('<rect class="bar"') == 3  # an empty bin draws nothing
+    assert 'class="pass-line"' in svg and 'class="you"' in svg and 'class="band"' not in svg
+    parse(svg)
+
+
+def test_a_standing_strip_in_a_small_pool_draws_a_range_and_nobody_else():
+    svg = str(charts.standing_strip(title="Тон", band=(3, 4), line=3.5))
+    assert 'class="band"' in svg and 'class="you"' not in svg and 'class="bar"' not in svg

@@ -96,6 +96,12 @@ EXPECTED: dict[str, dict[str, int]] = {
     # Integrity flags (issue 18): coordinators only, never reviewers.
     "decisions.similar_pair": only(*STAFF),
     "decisions.integrity_overview": only(*STAFF),
+    # -- candidates' feedback (issue 19) ------------------------------------------------------
+    # The world's candidacy is still awaiting its decision: it has no feedback yet (404, with
+    # the reason); tests/web/test_feedback.py opens feedback that exists.
+    "feedback.show": only("applicant", ok=404),
+    "feedback.settings": only(*STAFF, ok=302),  # the form is on the campaign page
+    "feedback.comment": only(*STAFF, ok=400),  # which comment, and hide or show?
     "offers.campaign_offers": only(*STAFF),
     "offers.offer_new": only(*STAFF),
     "offers.my_offers": only("applicant"),
@@ -188,6 +194,7 @@ OWNED = {
     "applicant.autosave": "applicant",
     "applicant.stage_submit": "applicant",
     "applicant.withdraw": "applicant",
+    "feedback.show": "applicant",
     "offers.show": "applicant",
     "offers.accept": "applicant",
     "offers.decline": "applicant",

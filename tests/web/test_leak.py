@@ -42,7 +42,7 @@ from werkzeug.routing import BuildError
 from bench.integrity_corpus import independent_answer
 from recruit import access, create_app
 from recruit.db import Base, make_engine, utcnow
-from recruit.domain import calibration, custody, intake, tracks
+from recruit.domain import calibration, custody, intake, notify, tracks
 from recruit.domain.given_names import familiar_forms
 from recruit.migrate import upgrade
 from recruit.models import (
@@ -480,6 +480,11 @@ class Built:
     custodian: object = None
     codes: list[str] = field(default_factory=list)
     originals: list[str] = field(default_factory=list)
+    # Candidates' feedback (issue 19): whose candidacy is whose, the comment each candidacy's
+    # reviewers wrote for it (a marker), the hidden comments, and who reads their feedback.
+    candidacy_person: dict[int, int] = field(default_factory=dict)
+    hidden_comments: list[str] = field(default_factory=list)
+    feedback_readers: list[int] = field(default_factory=list)
 
 
 def _reviews(db, *, plans: list[tuple[Answer, object, bool]],
@@ -583,6 +588,8 @@ def build(app) -> Built:
                                           opens_at=now - timedelta(days=20),
                                           closes_at=now + timedelta(days=20), capacity=12)
         campaign.auto_release_hours = 48
+        # The first stage's pool compares candidates; the last one's is below the minimum.
+        campaign.feedback_min_pool = 25
         moderation = tracks.create_campaign(db, track_key="moderator", key="leak-moderators",
                                             opens_at=now - timedelta(days=5),
                                             closes_at=now + timedelta(days=40))
@@ -669,6 +676,7 @@ def build(app) -> Built:
                     candidacy.state = "on_hold"
             alive = survivors
         db.flush()
+        _comments_for_candidates(db, built=built, candidacies=candidacies, now=now)
 
         agent = db.scalar(select(JobRole).where(JobRole.key == "support-agent"))
         moderator = db.scalar(select(JobRole).where(JobRole.key == "moderator"))
@@ -699,6 +707,7 @@ def build(app) -> Built:
             db.flush()
             built.codes.append(invited.code)
         db.flush()
+        _outcome_mails(db, built=built, candidacies=candidacies, stages=stages)
         for code in built.codes[:2]:
             candidacy = db.scalar(select(Candidacy).where(Candidacy.code == code))
             custody.reveal_identity(db, candidacy=candidacy, by=built.custodian,
@@ -706,6 +715,65 @@ def build(app) -> Built:
         db.commit()
         db.close()
     return built
+
+
+def comment_marker(candidacy_id: int) -> str:
+    """What the reviewers wrote for one candidacy: only its candidate may read it."""
+    return f"метка-{candidacy_id}-конец"
+
+
+def _comments_for_candidates(db, *, built: Built, candidacies, now) -> None:
+    """Comments for the candidates on every review, every fourth hidden by a coordinator; one
+    rejected candidacy matched the moderator role. Candidates who read their feedback: one
+    rejected at each stage and one who passed them all."""
+    people = {c.id: n for n, (c, _person) in enumerate(candidacies)}
+    built.candidacy_person = people
+    rows = db.execute(select(Review, Submission.candidacy_id)
+                      .join(Answer, Answer.id == Review.answer_id)
+                      .join(Submission, Submission.id == Answer.submission_id)
+                      .order_by(Review.id)).all()
+    for n, (review, candidacy_id) in enumerate(rows):
+        if n % 4 == 0:
+            review.candidate_comment = f"скрытый-отзыв-{review.id}"
+            review.candidate_comment_hidden_at = now
+            review.candidate_comment_hidden_by_id = built.coordinators[0].id
+            built.hidden_comments.append(review.candidate_comment)
+        else:
+            review.candidate_comment = (f"Тон тёплый, следующий шаг стоит назвать раньше. "
+                                        f"{comment_marker(candidacy_id)}")
+    finals = db.execute(select(Decision.candidacy_id, Decision.stage_id, Decision.outcome)
+                        .where(Decision.outcome.in_(("advance", "reject")))
+                        .order_by(Decision.id)).all()
+    readers: dict[object, int] = {}
+    for candidacy_id, stage_id, outcome in finals:
+        readers.setdefault((stage_id, outcome), candidacy_id)
+    rejected = sorted({cid for (_stage, outcome), cid in readers.items() if outcome == "reject"})
+    if rejected:
+        decision = db.scalar(select(Decision).where(Decision.candidacy_id == rejected[0],
+                                                    Decision.outcome == "reject"))
+        decision.alternate_roles = ["moderator"]
+    last_stage = max(stage_id for stage_id, _outcome in readers)
+    built.feedback_readers = sorted({people[cid] for (stage_id, outcome), cid in readers.items()
+                                     if outcome == "reject" or stage_id == last_stage})
+    db.flush()
+
+
+def _outcome_mails(db, *, built: Built, candidacies, stages) -> None:
+    """The outcome e-mails with their feedback links, as the readers' decisions sent them."""
+    for candidacy, _person in candidacies:
+        if built.candidacy_person[candidacy.id] not in built.feedback_readers:
+            continue
+        for decision in db.scalars(select(Decision).where(
+                Decision.candidacy_id == candidacy.id,
+                Decision.outcome.in_(("advance", "reject")))):
+            stage = next(s for s in stages if s.id == decision.stage_id)
+            if decision.outcome == "reject":
+                notify.stage_not_passed(db, candidacy=candidacy, stage=stage, feedback=True)
+            else:
+                later = [s for s in stages if s.position > stage.position]
+                notify.stage_passed(db, candidacy=candidacy, stage=stage,
+                                    next_stage=later[0] if later else None, feedback=True)
+    db.flush()
 
 
 # -- URL parameters, derived from the database by name ---------------------------------------
@@ -1139,3 +1207,137 @@ def test_the_vault_holds_identities_encrypted(leak_app):
     blob = b"".join(bytes(s) for s in sealed)
     assert person.last.encode() not in blob
     assert person.phone.encode() not in blob
+
+
+# -- candidates' feedback (issue 19) -----------------------------------------------------------
+
+_MARKER = re.compile(r"метка-(\d+)-конец")
+_EXACT = re.compile(r"\d[.,]\d\s*(?:из|of)\s*5")
+
+
+class CandidateDetector(Detector):
+    """What one candidate must never see: anyone else's identity, a reviewer's or a
+    coordinator's address, a hidden comment, another candidacy's comments or code."""
+
+    def __init__(self, built: Built, index: int, staff_emails: list[str]):
+        super().__init__([p for n, p in enumerate(built.people) if n != index])
+        # Names repeat among the people: what is also the candidate's own is theirs to see.
+        own = Detector([built.people[index]])
+        for word in own.words:
+            self.words.pop(word, None)
+        for shaped in own.shaped:
+            self.shaped.pop(shaped, None)
+        mine = {needle for needle, _who, _kind in own.phrases}
+        self.phrases = [entry for entry in self.phrases if entry[0] not in mine]
+        self.own = {cid for cid, n in built.candidacy_person.items() if n == index}
+        self.staff = [_fold(e) for e in staff_emails]
+        self.staff_words = {_fold(e.split("@")[0]) for e in staff_emails}
+        self.codes = {_fold(c) for c in built.codes}
+
+    def scan(self, text: str) -> list[Hit]:
+        hits = super().scan(text)
+        if not text:
+            return hits
+        folded = _fold(text)
+        hits += [Hit("staff", "staff", e) for e in self.staff if e in folded]
+        words = set(_WORD.findall(folded))
+        hits += [Hit("staff", "staff", w) for w in self.staff_words & words]
+        hits += [Hit("another candidacy", "code", w) for w in self.codes & {
+            m.group(0) for m in re.finditer(r"[a-z0-9]{2}-[a-z0-9]{4}", folded)}]
+        if "скрытый-отзыв-" in folded:
+            hits.append(Hit("a coordinator", "hidden comment", "скрытый-отзыв-"))
+        hits += [Hit("another candidacy", "comment", m.group(0))
+                 for m in _MARKER.finditer(folded) if int(m.group(1)) not in self.own]
+        return hits
+
+
+@pytest.fixture(scope="module")
+def candidate_crawls(leak_app, crawls):
+    """Each feedback reader's crawl: their pages, every feedback address of everyone."""
+    from recruit.models import User
+
+    app, built = leak_app
+    _, seeds, tap = crawls
+    with app.app_context():
+        session = sessionmaker(bind=app.extensions["recruit.engine"])()
+        staff = [u.email for u in session.scalars(select(User).where(
+            User.role != Role.APPLICANT.value))]
+        # Codes are the pseudonyms: a candidate's own code may be theirs to see.
+        results = {}
+        for index in built.feedback_readers:
+            person = built.people[index]
+            user = session.get(User, person.user_id)
+            detector = CandidateDetector(built, index, staff)
+            own_codes = {_fold(c.code) for c in session.scalars(
+                select(Candidacy).where(Candidacy.user_id == user.id))}
+            detector.codes -= own_codes
+            wanted = {e: seeds.get(e, []) for e in ("feedback.show", "applicant.home",
+                                                    "applicant.candidacy", "applicant.stage")}
+            results[person.email] = (crawl(app, user, wanted, detector, tap, limit=1500),
+                                     user, detector)
+        session.close()
+    return results
+
+
+def test_a_candidate_reads_only_their_own_feedback_and_nobody_elses_data(candidate_crawls):
+    assert len(candidate_crawls) >= 3
+    leaks = [f"{email} {url}: {hit.kind} of {hit.who} ({hit.found!r})"
+             for email, (result, _user, _detector) in candidate_crawls.items()
+             for url, hit in result.leaks]
+    assert leaks == [], "a candidate saw what is not theirs:\n" + "\n".join(leaks[:60])
+    errors = [e for result, _user, _detector in candidate_crawls.values() for e in result.errors]
+    assert errors == []
+    for result, _user, _detector in candidate_crawls.values():
+        assert "feedback.show" in result.ok_endpoints
+        assert not result.truncated
+
+
+def test_feedback_in_a_small_pool_shows_no_exact_scores(leak_app, candidate_crawls):
+    """Below the minimum pool, no average to a decimal: with two reviews an answer it would
+    give away single reviewers' scores."""
+    app, built = leak_app
+    with app.app_context():
+        session = sessionmaker(bind=app.extensions["recruit.engine"])()
+        minimum = session.scalar(select(Candidacy).where(
+            Candidacy.code == built.codes[0])).campaign.feedback_min_pool
+        pools = dict(session.execute(
+            select(Submission.stage_id, sa.func.count()).where(Submission.score.is_not(None))
+            .group_by(Submission.stage_id)).all())
+        small = {stage_id for stage_id, n in pools.items() if n < minimum}
+        large = {stage_id for stage_id, n in pools.items() if n >= minimum}
+        session.close()
+        assert small and large, pools
+        seen = {"small": 0, "large": 0}
+        for result, user, _detector in candidate_crawls.values():
+            client = Client(app)
+            client.login(user)
+            for url, status in result.pages.items():
+                match = re.fullmatch(r"/me/candidacies/\d+/stages/(\d+)/feedback", url)
+                if not match or status != 200:
+                    continue
+                text = html.unescape(client.get(url).get_data(as_text=True))
+                if int(match.group(1)) in small:
+                    seen["small"] += 1
+                    assert not _EXACT.search(text), url
+                    assert '<rect class="bar"' not in text, url
+                else:
+                    seen["large"] += 1
+                    assert _EXACT.search(text), url
+    assert seen["small"] and seen["large"], seen
+
+
+def test_outcome_emails_link_to_feedback_and_name_nobody_else(leak_app, candidate_crawls):
+    app, _built = leak_app
+    with app.app_context():
+        session = sessionmaker(bind=app.extensions["recruit.engine"])()
+        messages = session.scalars(select(OutboxMessage).where(
+            OutboxMessage.template.in_(("stage_passed", "stage_not_passed")))).all()
+        session.close()
+    assert len(messages) >= len(candidate_crawls)
+    by_email = {email: detector for email, (_r, _u, detector) in candidate_crawls.items()}
+    for message in messages:
+        assert "/feedback" in message.body_text and "/feedback" in (message.body_html or "")
+        detector = by_email[message.to_address]
+        hits = [hit for text in (message.subject, message.body_text, message.body_html or "")
+                for hit in detector.scan(text)]
+        assert hits == [], (message.template, hits)

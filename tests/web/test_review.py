@@ -309,3 +309,51 @@ def test_past_a_hundred_the_progress_line_stops_counting(client, db, world, revi
     html = client.get(take(client, task)).get_data(as_text=True)
     assert "3 left for you in this task" in html and " of " not in re.search(
         r'<p class="task-progress[^>]*>([^<]*)</p>', html).group(1)
+
+
+def test_the_rubric_form_keeps_a_comment_for_the_candidate_apart_from_the_note(client, db, world,
+                                                                                reviewer, task):
+    add_answers(db, campaign=world.campaign, count=1, tasks=[task])
+    client.login(reviewer)
+    url = take(client, task)
+    html = client.get(url).get_data(as_text=True)
+    assert 'name="comment"' in html and 'name="candidate_comment"' in html
+    data = {**scores_form(db, task, 4, "Seems copied, check."),
+            "candidate_comment": "Kind tone; name the next step first."}
+    assert client.post_form(url + "/submit", data).status_code == 302
+    review = db.scalar(select(Review).where(Review.reviewer_id == reviewer.id))
+    assert review.comment == "Seems copied, check."
+    assert review.candidate_comment == "Kind tone; name the next step first."
+    assert review.candidate_comment_hidden_at is None
+
+
+def test_a_too_long_comment_for_the_candidate_is_explained_and_kept(client, db, reviewer, task):
+    from recruit.domain.assignment import COMMENT_MAX
+
+    client.login(reviewer)
+    url = take(client, task)
+    long = "Очень подробно. " * (COMMENT_MAX // 10)
+    data = {**scores_form(db, task, 3, "note"), "candidate_comment": long}
+    response = client.post_form(url + "/submit", data, headers={"Accept-Language": "en"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "The comment for the candidate is too long" in html
+    assert long.strip() in html
+    assert db.scalar(select(Review)) is None
+    draft = db.scalar(select(ReviewAssignment.draft)
+                      .where(ReviewAssignment.reviewer_id == reviewer.id))
+    assert draft["candidate_comment"] == long.strip()[:COMMENT_MAX]
+
+
+def test_a_draft_keeps_the_comment_for_the_candidate_over_a_reload(client, db, reviewer, task):
+    client.login(reviewer)
+    url = take(client, task)
+    response = client.post(url + "/draft", json={"scores": {}, "comment": "",
+                                                 "candidate_comment": "Warm start"},
+                           headers={"X-CSRFToken": client.csrf_token()})
+    assert response.status_code == 200 and response.get_json()["ok"] is True
+    assert "Warm start" in client.get(url).get_data(as_text=True)
+    response = client.post(url + "/draft", json={"scores": {}, "comment": "",
+                                                 "candidate_comment": ["not", "text"]},
+                           headers={"X-CSRFToken": client.csrf_token()})
+    assert response.status_code == 400 and response.get_json()["ok"] is False

@@ -95,9 +95,10 @@ def test_a_get_that_writes_waits_for_the_lock_instead_of_failing(fresh_app, sqli
 
 
 def test_every_view_that_writes_on_get_is_marked(app):
-    # The hires list and the offer letter are audited; applicant pages close expired stages.
+    # The hires list and the offer letter are audited; applicant pages close expired stages;
+    # the feedback page records its first opening.
     for endpoint in ("offers.hires", "reports.offer_letter", "reports.hires_csv",
-                     "applicant.stage", "applicant.home", "decisions.stage"):
+                     "applicant.stage", "applicant.home", "decisions.stage", "feedback.show"):
         assert getattr(app.view_functions[endpoint], "__writes__", False), endpoint
 
 
