@@ -567,19 +567,24 @@ _CITY_ALIASES = {
 }
 
 
-@functools.lru_cache(maxsize=512)
 def _name_spellings(first: str, middle: str, last: str) -> frozenset[str]:
+    return _part_spellings(first, "Name") | _part_spellings(middle, "Patr") | _part_spellings(
+        last, "Surn")
+
+
+# Per part, not per person: applicants share first names and patronymics far more often than
+# whole names, and a part's spellings (every case, familiar form and transliteration) cost
+# tens of milliseconds of pymorphy3 to build.
+@functools.lru_cache(maxsize=4096)
+def _part_spellings(value: str, grammeme: str) -> frozenset[str]:
     from recruit.domain.given_names import familiar_forms
 
-    forms: set[str] = set()
-    if first:
-        forms |= _cyrillic_forms(first, "Name", rules=False)
-        for familiar in familiar_forms(first):
+    if not value:
+        return frozenset()
+    forms = _cyrillic_forms(value, grammeme, rules=grammeme == "Surn")
+    if grammeme == "Name":
+        for familiar in familiar_forms(value):
             forms |= _cyrillic_forms(familiar, "Name", rules=False)
-    if middle:
-        forms |= _cyrillic_forms(middle, "Patr", rules=False)
-    if last:
-        forms |= _cyrillic_forms(last, "Surn", rules=True)
     return frozenset(_all_spellings(forms))
 
 
