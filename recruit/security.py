@@ -38,8 +38,9 @@ HEADERS = {
 REMEMBER_FOR = timedelta(days=14)
 
 
-# Largest integer both databases store (64-bit signed); ids and versions stay below it.
-MAX_DB_INT = 2**63 - 1
+# Largest value of an INTEGER column on PostgreSQL (32-bit signed), which ids and versions
+# are: beyond it PostgreSQL refuses even to compare ("integer out of range").
+MAX_DB_INT = 2**31 - 1
 # Deeper than any body this site takes (the deepest is two levels): refused unread.
 MAX_JSON_DEPTH = 20
 # More pages than any list here can have; the offset stays far inside MAX_DB_INT.

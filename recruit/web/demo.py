@@ -7,11 +7,11 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, render_template
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from recruit import access
+from recruit import access, security
 from recruit.db import get_db, writes
 from recruit.domain import audit
 from recruit.models import OutboxMessage
@@ -54,7 +54,7 @@ def outbox():
     if not current_app.config["DEMO"]:
         abort(404)
     db = get_db()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = security.page_arg()
     total = db.scalar(select(func.count()).select_from(OutboxMessage)) or 0
     messages = db.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc())
                           .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()

@@ -29,7 +29,7 @@ from sqlalchemy import select
 from wtforms import BooleanField, HiddenField, IntegerField, SubmitField
 from wtforms.validators import AnyOf, InputRequired, Length, NumberRange
 
-from recruit import access, clock
+from recruit import access, clock, security
 from recruit.db import get_db, writes
 from recruit.domain import feedback
 from recruit.errors import render_error
@@ -41,7 +41,7 @@ from recruit.web.forms import Form
 bp = Blueprint("feedback", __name__)
 
 # Review ids are INTEGER columns: a larger number posted as one is no review.
-MAX_REVIEW_ID = 2**31 - 1
+MAX_REVIEW_ID = security.MAX_DB_INT
 
 UNAVAILABLE = {
     "disabled": _l("The team does not give written feedback on this stage."),

@@ -80,6 +80,13 @@ def test_outside_the_demo_the_outbox_page_does_not_exist(app, client, db):
     assert b"/demo/outbox" not in client.get("/custody/").data
 
 
+@pytest.mark.parametrize("page", ["10" * 15, str(2**64), "1e9", "-5"])
+def test_an_outbox_page_number_no_list_can_have_is_not_a_500(demo, client, db, page):
+    client.login(make_user(db, role=Role.COORDINATOR, custodian=True))
+    status = client.get(f"/demo/outbox?page={page}").status_code
+    assert status == (400 if page in ("10" * 15, str(2**64)) else 200)
+
+
 def test_the_custodians_desk_links_to_the_outbox_in_the_demo(demo, client, db):
     client.login(make_user(db, role=Role.COORDINATOR, custodian=True))
     assert b'href="/demo/outbox"' in client.get("/custody/").data

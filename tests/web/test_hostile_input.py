@@ -24,7 +24,8 @@ from recruit.models import Answer
 from tests.factories import make_user
 from tests.world import ROLES, build_world, url_params
 
-HUGE = [2**63, 2**64, 10**30]
+# 2**31: beyond INTEGER ids on PostgreSQL; the rest beyond any integer a database stores.
+HUGE = [2**31, 2**40, 2**63, 2**64, 10**30]
 
 
 @pytest.fixture
@@ -101,7 +102,7 @@ def test_a_lone_surrogate_in_autosave_is_saved_as_a_replacement_character(client
     assert saved == "Hello \ufffd world \U0001f600"
 
 
-@pytest.mark.parametrize("version", [2**63, 2**64, -1])
+@pytest.mark.parametrize("version", [2**31 - 1, 2**31, 2**63, 2**64, -1])
 def test_an_autosave_version_beyond_the_database_range_is_a_clear_400(client,
                                                                       stage_in_progress,
                                                                       version):
