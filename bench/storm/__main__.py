@@ -570,7 +570,7 @@ def main(argv: list[str] | None = None) -> int:
         "\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--setup", choices=("embedded", "scaleout", "both"), default="both")
     parser.add_argument("--applicants", type=int, help="one run with N applicants (no steps)")
-    parser.add_argument("--steps", default="250,500,1000,1500,2000,3000",
+    parser.add_argument("--steps", default="60,120,180,250,500,1000,2000,3000",
                         help="N to step through per set-up until one does not hold")
     parser.add_argument("--duration", type=float, default=180.0, help="seconds of load")
     parser.add_argument("--tail", type=float, default=None,
