@@ -414,3 +414,22 @@ def test_without_a_cutoff_the_pass_line_lies_midway_between_those_who_passed_and
     highest = max(score for outcome, score in scored if outcome == "reject")
     assert statistics.pass_line == pytest.approx((lowest + highest) / 2, abs=1e-4)
     assert statistics.pool == 7 and sum(statistics.score) == 7
+
+
+def test_a_candidate_decided_before_any_review_reads_only_that_nothing_was_scored(client, db):
+    """A stage rejected with no review (an empty answer handed in by the deadline, say): the
+    page says there is nothing to compare, without a rubric story, legend or pool notice."""
+    from tests.world import build_world
+
+    world = build_world(db)
+    stage = world.campaign.stages[0]
+    decisions.decide(db, candidacy=world.candidacy, stage=stage, outcome="reject",
+                     reason="Nothing to review.", by=world.users["coordinator"], now=utcnow())
+    world.users["applicant"].locale = "ru"
+    db.flush()
+    response = _page(client, world.users["applicant"], _url(world.candidacy, stage))
+    assert response.status_code == 200
+    text = _text(response)
+    assert "не получили оценок" in text
+    assert "Несколько рецензентов оценили" not in text
+    assert "chart-legend" not in text and 'class="notice"' not in text
