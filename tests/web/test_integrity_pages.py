@@ -128,6 +128,27 @@ def test_the_candidacy_page_names_the_other_code_and_links_both_answers(client, 
     assert "the longest paste 850" in pasted
 
 
+def test_answers_typed_whole_add_no_lines_and_no_panel(client, db, world):
+    """Counts that show nothing pasted say nothing: the page of a candidacy that typed every
+    answer has no integrity panel, and the one who pasted sees only that answer's line."""
+    campaign, stage, candidacies, _answers, coordinator = world
+    typed = candidacies[3]
+    for submission in typed.submissions:
+        for answer in submission.answers:
+            answer.typed_chars = 700
+        integrity.record_paste_share(db, submission=submission)
+    for answer in candidacies[2].submissions[0].answers:
+        answer.typed_chars = answer.typed_chars or 400
+    db.flush()
+    client.login(coordinator)
+    url = f"/coordinate/campaigns/{campaign.id}/stages/{stage.id}/candidacies/"
+    page = client.get(url + typed.code).get_data(as_text=True)
+    assert "Integrity of the answers" not in page and "were pasted" not in page
+    pasted = client.get(url + candidacies[2].code).get_data(as_text=True)
+    assert "Answer 1: 90% of the characters entered were pasted" in pasted
+    assert not re.search(r"Answer [23]: \d+% of the characters", pasted)
+
+
 def test_a_pair_is_shown_only_from_the_page_of_one_of_its_candidacies(client, db, world):
     campaign, stage, candidacies, _answers, coordinator = world
     client.login(coordinator)
