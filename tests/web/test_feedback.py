@@ -113,7 +113,9 @@ def test_the_page_compares_with_the_stage_but_carries_no_other_candidacy_or_revi
     assert world.maria_candidacy.code not in html  # codes are for coordinators
     for email in world.reviewer_emails:
         assert email not in html and email.split("@")[0] not in html
-    assert "R1" not in html and "R2" not in html
+    # Reviewer labels as coordinators see them ("R1"), not the same two characters inside a
+    # random token on the page (the CSRF token contains "R1" in about one page in fifty).
+    assert not re.search(r"(?<![\w.-])R[12](?![\w.-])", html)
 
 
 def test_another_candidates_feedback_is_not_found(client, db, world):
