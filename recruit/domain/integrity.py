@@ -62,7 +62,7 @@ import hashlib
 import re
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -358,15 +358,53 @@ def _store(db: Session, *, signatures: Sequence[Signature], compared: bool,
 
 def _candidates(db: Session, signature: Signature, scope: list[int]) -> list[Signature]:
     """Answers in scope sharing at least one band with the signature, with their signatures."""
-    rows = db.execute(
-        sa.select(AnswerSignature.answer_id, AnswerSignature.task_id, AnswerSignature.minhash,
-                  AnswerSignature.shingles)
-        .where(AnswerSignature.answer_id.in_(
-            sa.select(AnswerBand.answer_id).where(
-                AnswerBand.key.in_(band_keys(signature.minhash)),
-                AnswerBand.task_id.in_(scope), AnswerBand.answer_id != signature.answer_id)),
-            AnswerSignature.scheme == SCHEME)).all()
-    return [Signature.load(row) for row in rows]
+    return _candidates_of(db, [signature], {signature.task_id: scope}).get(signature.answer_id,
+                                                                          [])
+
+
+def _candidates_of(db: Session, signatures: Sequence[Signature],
+                   scope: Mapping[int, list[int]]) -> dict[int, list[Signature]]:
+    """:func:`_candidates` for many signatures at once (answer id → its candidates): one
+    look-up of every band key and one of the signatures found, however many answers a
+    hand-in or a sweep brings, instead of one query per answer."""
+    comparable = [s for s in signatures if s.comparable]
+    if not comparable:
+        return {}
+    holders: dict[int, list[Signature]] = defaultdict(list)
+    for signature in comparable:
+        for key in band_keys(signature.minhash):
+            holders[key].append(signature)
+    found: dict[int, set[int]] = {s.answer_id: set() for s in comparable}
+    keys = list(holders)
+    tasks = sorted({t for s in comparable for t in scope[s.task_id]})
+    for start in range(0, len(keys), _CHUNK):
+        for key, other, task_id in db.execute(
+                sa.select(AnswerBand.key, AnswerBand.answer_id, AnswerBand.task_id)
+                .where(AnswerBand.key.in_(keys[start:start + _CHUNK]),
+                       AnswerBand.task_id.in_(tasks))):
+            for signature in holders[key]:
+                if other != signature.answer_id and task_id in scope[signature.task_id]:
+                    found[signature.answer_id].add(other)
+    wanted = sorted(set().union(*found.values()))
+    loaded: dict[int, Signature] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        for row in db.execute(
+                sa.select(AnswerSignature.answer_id, AnswerSignature.task_id,
+                          AnswerSignature.minhash, AnswerSignature.shingles)
+                .where(AnswerSignature.answer_id.in_(wanted[start:start + _CHUNK]),
+                       AnswerSignature.scheme == SCHEME)):
+            loaded[row.answer_id] = Signature.load(row)
+    return {answer_id: [loaded[o] for o in sorted(others) if o in loaded]
+            for answer_id, others in found.items()}
+
+
+def _compare_all(db: Session, signatures: Sequence[Signature],
+                 scope: Mapping[int, list[int]]) -> list[Found]:
+    """Every pair of a signature with an answer in its scope at least STORE_FLOOR similar,
+    for many signatures, their candidates looked up together."""
+    candidates = _candidates_of(db, signatures, scope)
+    judged = (_judge(s, other) for s in signatures for other in candidates.get(s.answer_id, ()))
+    return [found for found in judged if found is not None]
 
 
 def _same_candidacy(db: Session, answer_ids: Iterable[int]) -> dict[int, int]:
@@ -392,14 +430,6 @@ def _judge(one: Signature, other: Signature) -> Found | None:
         return None
     low, high = sorted((one.answer_id, other.answer_id))
     return Found(low, high, guess, exact)
-
-
-def compare(db: Session, *, signature: Signature, scope: list[int]) -> list[Found]:
-    """Every answer in scope at least STORE_FLOOR similar to the signature's answer."""
-    if not signature.comparable:
-        return []
-    judged = (_judge(signature, other) for other in _candidates(db, signature, scope))
-    return [found for found in judged if found is not None]
 
 
 def _record(db: Session, *, found: Sequence[Found], now: datetime) -> list[Found]:
@@ -449,18 +479,21 @@ def serialises_writers(db: Session) -> bool:
     return db.get_bind().dialect.name == "sqlite"
 
 
-def index_answers(db: Session, *, answers: Sequence[Answer], now: datetime) -> list[Found]:
+def index_answers(db: Session, *, answers: Sequence[Answer], now: datetime,
+                  signatures: Mapping[int, Signature] | None = None) -> list[Found]:
     """Sign freshly submitted answers (their redacted texts), store their signatures and
-    bands, and compare each with the answers in its scope; returns the pairs found."""
+    bands, and compare each with the answers in its scope; returns the pairs found.
+    ``signatures`` may hold signatures already worked out (answer id → signature)."""
     answers = [a for a in answers if a.submission_id is not None and a.redacted_text is not None]
     if not answers:
         return []
-    signatures = [Signature.of(answer_id=a.id, task_id=a.task_id, text=a.redacted_text)
+    known = signatures or {}
+    signatures = [known.get(a.id) or Signature.of(answer_id=a.id, task_id=a.task_id,
+                                                  text=a.redacted_text)
                   for a in answers]
     _store(db, signatures=signatures, compared=serialises_writers(db), now=now)
     scope = tasks_in_scope(db, task_ids=[s.task_id for s in signatures])
-    found = [f for s in signatures for f in compare(db, signature=s, scope=scope[s.task_id])]
-    return _record(db, found=found, now=now)
+    return _record(db, found=_compare_all(db, signatures, scope), now=now)
 
 
 def record_paste_share(db: Session, *, submission: Submission) -> float | None:
@@ -497,8 +530,7 @@ def sweep(db: Session, *, limit: int = 500, now: datetime) -> int:
         return 0
     signatures = [Signature.load(row) for row in rows]
     scope = tasks_in_scope(db, task_ids=[s.task_id for s in signatures])
-    found = [f for s in signatures for f in compare(db, signature=s, scope=scope[s.task_id])]
-    _record(db, found=found, now=now)
+    _record(db, found=_compare_all(db, signatures, scope), now=now)
     db.execute(sa.update(AnswerSignature)
                .where(AnswerSignature.answer_id.in_([s.answer_id for s in signatures]))
                .values(compared=True).execution_options(synchronize_session=False))
