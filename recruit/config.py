@@ -54,6 +54,10 @@ DEFAULTS: dict[str, object] = {
     "SMTP_PASSWORD": None,
     "SMTP_TIMEOUT": 20,
     "MAIL_MAX_ATTEMPTS": 8,
+    # Who takes a handed-in stage in (redacts, indexes and confirms it): "request", the
+    # request or deadline job that hands it in; or "worker", `recruit intake worker`, so that
+    # a hand-in is a short write and a wave's last minute stays fast (see the README).
+    "INTAKE": "request",
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SECURE_COOKIES": False,
@@ -102,6 +106,9 @@ def apply_config(app, test_config: dict | None) -> None:
             "missing keys to it (existing keys are kept), or set "
             + " / ".join(f"RECRUIT_{k}" for k in missing) + "."
         )
+    if app.config["INTAKE"] not in ("request", "worker"):
+        raise ConfigError(f"INTAKE must be \"request\" or \"worker\", not "
+                          f"{app.config['INTAKE']!r}.")
     app.config["PUBLIC_URL_CONFIGURED"] = bool(app.config["PUBLIC_URL"])
     set_public_url(app, app.config["PUBLIC_URL"] or "http://127.0.0.1:5000")
     try:

@@ -7,7 +7,7 @@ import logging
 import os
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from functools import wraps
 from typing import TypeVar
@@ -120,6 +120,18 @@ def will_write() -> None:
     """Declare that the current app context (a CLI job) writes: its transactions, from the
     next one on, take the write lock up front."""
     setattr(g, _WRITES, True)
+
+
+@contextlib.contextmanager
+def writing() -> Iterator[None]:
+    """Within: the current app context's transactions take the write lock up front. For a
+    job that reads and works outside the lock first; end the reading transaction before."""
+    before = g.get(_WRITES, False)
+    setattr(g, _WRITES, True)
+    try:
+        yield
+    finally:
+        setattr(g, _WRITES, before)
 
 
 def may_write() -> bool:

@@ -19,7 +19,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from recruit.domain import audit
+from recruit.domain import applications, audit
 from recruit.domain.pipeline import State
 from recruit.models import Candidacy, Identity, OutboxMessage, User, WaitlistEntry
 
@@ -314,6 +314,8 @@ def purge_identities(db: Session, *, older_than: timedelta, now: datetime,
         return result
     days = older_than.days
     for done, (user_id, codes) in enumerate(sorted(found.items()), start=1):
+        # A hand-in the intake worker has not reached yet is redacted while the name is known.
+        applications.take_in_queued(db, now=now, user_id=user_id)
         db.execute(sa.delete(Identity).where(Identity.user_id == user_id))
         _tombstone(db, user_id=user_id)
         audit.record(db, action="identity.purged", actor_id=None, subject=f"user:{user_id}",

@@ -18,6 +18,7 @@ from recruit.cli import (
     custody,
     demo,
     instance,
+    intake,
     integrity,
     keys,
     mail,
@@ -51,7 +52,7 @@ for _command in (
     tracks.questionnaire, tracks.campaign, demo.demo, applicant.stages, applicant.waitlist,
     bench.bench, custody.redact_command, custody.custody, offers.offers, ops.backup_command,
     ops.restore_command, ops.purge_command, reports.reports, review.scores, review.review,
-    run.run, integrity.integrity,
+    run.run, integrity.integrity, intake.intake,
 ):
     cli.add_command(_command)
 

@@ -8,11 +8,12 @@ with a code the web layer turns into a message in the applicant's language.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app, has_app_context
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -354,20 +355,76 @@ def submit_stage(db: Session, *, submission: Submission, now: datetime,
         return False
     set_committed_value(submission, "submitted_at", submitted_at)
     set_committed_value(submission, "auto_submitted", auto)
+    candidacy.state = transition(State(candidacy.state), Event.SUBMIT_STAGE).value
+    candidacy.updated_at = now
+    if intake_by_worker():
+        # Recorded; `recruit intake worker` redacts, indexes and confirms it moments later.
+        db.flush()
+        return True
     # What is handed in is what the rows hold now: a save that committed while this
     # request read the page must not be passed over for an older copy in memory.
     db.scalars(sa.select(Answer).where(Answer.submission_id == submission.id)
                .execution_options(populate_existing=True)).all()
-    candidacy.state = transition(State(candidacy.state), Event.SUBMIT_STAGE).value
-    candidacy.updated_at = now
+    take_in(db, submission=submission, now=now)
+    return True
+
+
+def intake_by_worker() -> bool:
+    """Whether hand-ins are taken in by `recruit intake worker` (setting ``INTAKE``) rather
+    than by the request or job that hands them in."""
+    return has_app_context() and current_app.config.get("INTAKE") == "worker"
+
+
+def identity_for_redaction(db: Session, *, candidacy: Candidacy) -> dict[str, str] | None:
+    """The redactor's keys for a candidacy's applicant (None once they are erased)."""
     identity = (vault.open_identity_of(db, user_id=candidacy.user_id)
                 if candidacy.user_id is not None else None)
-    intake.accept_submission(db, submission=submission,
-                             identity=identity.for_redaction() if identity else None,
-                             reviews_per_answer=candidacy.campaign.reviews_per_answer, now=now)
+    return identity.for_redaction() if identity else None
+
+
+def take_in(db: Session, *, submission: Submission, now: datetime,
+            prepared: Mapping[int, intake.Prepared] | None = None) -> None:
+    """Intake of a handed-in stage: redact its answers, release or queue them for the
+    custodian, index them, and confirm the hand-in to the applicant. ``prepared`` holds
+    work done beforehand (see intake.prepare)."""
+    candidacy = submission.candidacy
+    identity = identity_for_redaction(db, candidacy=candidacy)
+    intake.accept_submission(db, submission=submission, identity=identity,
+                             reviews_per_answer=candidacy.campaign.reviews_per_answer, now=now,
+                             prepared=prepared)
     notify.stage_submitted(db, submission=submission)
     db.flush()
-    return True
+
+
+def take_in_queued(db: Session, *, now: datetime, limit: int | None = None,
+                   skip_locked: bool = False, user_id: int | None = None,
+                   prepared: Mapping[int, Mapping[int, intake.Prepared]] | None = None
+                   ) -> list[int]:
+    """Take in handed-in stages still waiting for intake, oldest first; returns their ids.
+
+    Each is locked first (PostgreSQL; with ``skip_locked`` one another worker holds is
+    passed by) and read afresh, so a stage is taken in once. ``prepared`` maps a submission
+    id to its answers' intake worked out before this transaction, without locks; given, only
+    those stages are taken in, and the work is used where it matches what is stored."""
+    due = intake.queued(user_id=user_id).with_for_update(of=Submission,
+                                                        skip_locked=skip_locked)
+    if prepared is not None:
+        due = due.where(Submission.id.in_(list(prepared)))
+    if limit is not None:
+        due = due.limit(limit)
+    ids = list(db.scalars(due))
+    if not ids:
+        return []
+    submissions = db.scalars(
+        sa.select(Submission).where(Submission.id.in_(ids))
+        .order_by(Submission.submitted_at, Submission.id)
+        .options(selectinload(Submission.answers).joinedload(Answer.task),
+                 joinedload(Submission.candidacy).joinedload(Candidacy.campaign))
+        .execution_options(populate_existing=True)).unique().all()
+    for submission in submissions:
+        take_in(db, submission=submission, now=now,
+                prepared=(prepared or {}).get(submission.id))
+    return [s.id for s in submissions]
 
 
 def close_expired(db: Session, *, now: datetime, candidacy: Candidacy | None = None,
@@ -550,6 +607,8 @@ def erase_account(db: Session, *, user: User, now: datetime) -> None:
     if user.is_staff:
         raise ApplicationError("staff", "staff accounts are not erased here")
     user_id, email = user.id, user.email
+    # A stage handed in but not yet taken in is redacted now, while the name is known.
+    take_in_queued(db, now=now, user_id=user_id)
     for candidacy in db.scalars(sa.select(Candidacy).where(Candidacy.user_id == user_id)):
         if (State(candidacy.state), Event.WITHDRAW) in TRANSITIONS:
             withdraw(db, candidacy=candidacy, now=now)

@@ -38,6 +38,8 @@ class StageFunnel:
     reviews_done: int
     reviews_wanted: int
     pending_check: int
+    # Handed in, not yet taken in by an intake worker (INTAKE = "worker").
+    in_intake: int = 0
 
     @property
     def review_share(self) -> float | None:
@@ -113,6 +115,8 @@ def campaign_funnel(db: Session, *, campaign: Campaign) -> CampaignFunnel:
                   sa.func.coalesce(sa.func.sum(Answer.reviews_wanted).filter(released), 0)
                   .label("wanted"),
                   sa.func.count().filter(Answer.check_status == "pending").label("pending"),
+                  sa.func.count(sa.distinct(Answer.submission_id))
+                  .filter(Answer.check_status == "draft").label("in_intake"),
                   sa.func.count(sa.distinct(Answer.submission_id)).filter(unfinished)
                   .label("unfinished"))
         .join(Task, Task.id == Answer.task_id)
@@ -139,6 +143,6 @@ def campaign_funnel(db: Session, *, campaign: Campaign) -> CampaignFunnel:
             reviewed=submitted - (ans.unfinished if ans else 0),
             decided=decided.get(stage.id, 0),
             reviews_done=int(ans.done) if ans else 0, reviews_wanted=int(ans.wanted) if ans else 0,
-            pending_check=ans.pending if ans else 0))
+            pending_check=ans.pending if ans else 0, in_intake=ans.in_intake if ans else 0))
     return CampaignFunnel(registered=registered, eligible=eligible, applied=applied,
                           stages=result, offered=int(offered), accepted=int(accepted))

@@ -54,9 +54,9 @@ def resolve(args: list[str]) -> click.Context:
     return ctx
 
 
-def test_there_are_units_for_web_mail_and_every_scheduled_job():
+def test_there_are_units_for_web_mail_intake_and_every_scheduled_job():
     names = {p.name for p in UNITS}
-    assert {"recruit-web.service", "recruit-mail@.service"} <= names
+    assert {"recruit-web.service", "recruit-mail@.service", "recruit-intake@.service"} <= names
     assert len(TIMERS) >= 4
 
 
