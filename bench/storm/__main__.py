@@ -59,8 +59,10 @@ from bench.storm.services import (
 
 P99_LIMIT_MS = 300
 SETUPS = {
-    "embedded": {"workers": 2, "mail_workers": 1, "database": "sqlite", "redis": False},
-    "scaleout": {"workers": 4, "mail_workers": 2, "database": "postgresql", "redis": True},
+    "embedded": {"workers": 2, "mail_workers": 1, "intake_workers": 1, "database": "sqlite",
+                 "redis": False},
+    "scaleout": {"workers": 4, "mail_workers": 2, "intake_workers": 1,
+                 "database": "postgresql", "redis": True},
 }
 
 
@@ -104,6 +106,7 @@ class Outcome:
     job_failures: int = 0
     job_seconds: float = 0.0
     closing_seconds: float = 0.0
+    intake_seconds: float = 0.0
     unredacted: int = 0
     mail_queued: int = 0
     mail_sent: int = 0
@@ -112,6 +115,8 @@ class Outcome:
     mail_missing: int = 0
     mail_seconds: float = 0.0
     cpu: dict = field(default_factory=dict)
+    # Second from the deadline → [typing autosaves sent, max ms, p99 ms].
+    timeline: dict = field(default_factory=dict)
     seed_seconds: float = 0.0
     error: str | None = None
 
@@ -254,7 +259,9 @@ def run_storm(options: Options) -> Outcome:
                     "SECRET_KEY": secrets.token_urlsafe(32), "ENCRYPTION_KEYS": key,
                     "AUDIT_KEYS": secrets.token_urlsafe(32),
                     "PUBLIC_URL": f"http://127.0.0.1:{web_port}", "MAIL_BACKEND": "smtp",
-                    "MAIL_OUTBOX_DIR": str(folder / "outbox")}
+                    "MAIL_OUTBOX_DIR": str(folder / "outbox"),
+                    # A hand-in records the stage; the intake workers below take it in.
+                    "INTAKE": "worker"}
         app, world = _seed(settings, options, outcome)
         groups: dict[str, int] = {}
         if setup["redis"]:
@@ -266,8 +273,8 @@ def run_storm(options: Options) -> Outcome:
         started.append(sink)
         settings.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(sink.port))
         env = clean_env(**settings)
-        say(f"starting gunicorn -w {setup['workers']} and {setup['mail_workers']} mail "
-            "worker(s) …")
+        say(f"starting gunicorn -w {setup['workers']}, {setup['mail_workers']} mail "
+            f"worker(s) and {setup['intake_workers']} intake worker(s) …")
         web = Gunicorn(folder, env=env, workers=setup["workers"], port=web_port)
         started.append(web)
         groups["gunicorn"] = web.proc.pid
@@ -276,6 +283,13 @@ def run_storm(options: Options) -> Outcome:
                              log=folder / f"mail-{n}.log", env=env)
             started.append(worker)
             groups[f"mail worker {n + 1}"] = worker.proc.pid
+        for n in range(setup["intake_workers"]):
+            # At a lower priority than the web workers, as deploy/ runs it (Nice=10).
+            worker = Process(["nice", "-n", "10",
+                              *services.recruit_argv("intake", "worker", "--interval", "1")],
+                             log=folder / f"intake-{n}.log", env=env)
+            started.append(worker)
+            groups[f"intake worker {n + 1}"] = worker.proc.pid
 
         from bench.storm.world import USER_AGENT, session_cookies, set_deadline, urls
 
@@ -331,12 +345,14 @@ def run_storm(options: Options) -> Outcome:
             if (folder / "result.json").exists() else {}
         outcome.stats = result.get("stats", {})
         outcome.counts = result.get("counts", {})
+        outcome.timeline = result.get("timeline", {})
         outcome.server_errors = result.get("server_errors", {})
         outcome.problems = result.get("problems", {})
 
         say("draining: the deadline job until every stage is in, then the mail …")
         _drain(app, world, crons, [p for p in started if p.log.name.startswith("mail-")],
-               options, outcome, deadline=deadline)
+               [p for p in started if p.log.name.startswith("intake-")], options, outcome,
+               deadline=deadline)
         for process in reversed(started):
             process.stop()
         started.clear()
@@ -419,6 +435,17 @@ def _open_stages(app, world) -> int:
             Submission.id.in_(world.submission_ids), Submission.submitted_at.is_(None))) or 0
 
 
+def _intake_left(app) -> int:
+    import sqlalchemy as sa
+
+    from recruit.domain import intake
+
+    engine = app.extensions["recruit.engine"]
+    with engine.connect() as conn:
+        return conn.scalar(sa.select(sa.func.count()).select_from(
+            intake.queued().order_by(None).subquery())) or 0
+
+
 def _outbox_left(app) -> int:
     import sqlalchemy as sa
 
@@ -431,7 +458,8 @@ def _outbox_left(app) -> int:
 
 
 def _drain(app, world, crons: list[DeadlineCron], mail_workers: list[Process],
-           options: Options, outcome: Outcome, *, deadline: float) -> None:
+           intake_workers: list[Process], options: Options, outcome: Outcome, *,
+           deadline: float) -> None:
     limit = time.monotonic() + options.drain_limit
     while time.monotonic() < limit and _open_stages(app, world):
         time.sleep(1)
@@ -445,6 +473,13 @@ def _drain(app, world, crons: list[DeadlineCron], mail_workers: list[Process],
     outcome.job_failures = sum(not run.ok for run in runs)
     outcome.submitted_by_job = sum(run.submitted for run in runs)
     outcome.job_seconds = round(sum(run.seconds for run in runs), 1)
+    while time.monotonic() < limit and _intake_left(app):
+        dead = [w.log.name for w in intake_workers if w.proc.poll() is not None]
+        if dead:
+            outcome.error = f"intake worker(s) exited: {', '.join(dead)}"
+            return
+        time.sleep(1)
+    outcome.intake_seconds = round(time.time() - deadline, 1)
     mail_started = time.monotonic()
     while time.monotonic() < limit and _outbox_left(app):
         dead = [w.log.name for w in mail_workers if w.proc.poll() is not None]
@@ -542,7 +577,8 @@ def report(outcome: Outcome) -> str:
         f"by the deadline job: {outcome.job_runs} runs on two hosts, {outcome.job_failures} "
         f"failed, {outcome.job_seconds} s of job time); all in {outcome.closing_seconds} s "
         f"after the deadline; left open: {outcome.left_open}; not redacted: "
-        f"{outcome.unredacted}",
+        f"{outcome.unredacted}; every stage taken in (redacted, indexed) "
+        f"{outcome.intake_seconds} s after the deadline",
         f"   mail: {outcome.mail_sent} of {outcome.mail_queued} sent, {outcome.mail_received} "
         f"received, duplicates {outcome.mail_duplicates}, missing {outcome.mail_missing} "
         f"(drained {outcome.mail_seconds} s after the stages)",
@@ -553,8 +589,24 @@ def report(outcome: Outcome) -> str:
         f"{outcome.cpu.get('cores', {})}; web CPU per request: "
         f"{outcome.web_cpu_ms_per_request or 0:.1f} ms",
     ]
+    slow = [int(second) for second, (_n, _worst, p99) in outcome.timeline.items()
+            if p99 > P99_LIMIT_MS]
+    if slow:
+        lines.append(f"   typing autosaves slower than {P99_LIMIT_MS:.0f} ms (p99) when sent "
+                     f"{_ranges(sorted(slow))} s from the deadline")
     lines += [f"   lost: {example}" for example in outcome.lost_examples[:5]]
     return "\n".join(lines)
+
+
+def _ranges(numbers: list[int]) -> str:
+    """[-5, -4, -3, 7] → "-5…-3, 7"."""
+    parts, start = [], None
+    for i, n in enumerate(numbers):
+        start = n if start is None else start
+        if i + 1 == len(numbers) or numbers[i + 1] != n + 1:
+            parts.append(f"{start}…{n}" if n != start else f"{n}")
+            start = None
+    return ", ".join(parts)
 
 
 def _outcome_json(outcome: Outcome) -> dict:
@@ -570,7 +622,7 @@ def main(argv: list[str] | None = None) -> int:
         "\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--setup", choices=("embedded", "scaleout", "both"), default="both")
     parser.add_argument("--applicants", type=int, help="one run with N applicants (no steps)")
-    parser.add_argument("--steps", default="60,120,180,250,500,1000,2000,3000",
+    parser.add_argument("--steps", default="60,120,180,250,350,500,1000,2000,3000",
                         help="N to step through per set-up until one does not hold")
     parser.add_argument("--duration", type=float, default=180.0, help="seconds of load")
     parser.add_argument("--tail", type=float, default=None,

@@ -60,6 +60,8 @@ class Ledger:
         self.server_errors: Counter = Counter()
         self.problems: Counter = Counter()
         self.submitted_by_hand: list[int] = []
+        # Seconds from the deadline → response times (ms) of typing autosaves sent then.
+        self.timeline: dict[int, list[float]] = defaultdict(list)
 
     def ack(self, answer_id: int, version: int, digest: str) -> None:
         """Remember an acknowledged save (the highest version wins)."""
@@ -207,6 +209,9 @@ class Applicant(Browser):
                               catch_response=True) as response:
             status = response.status_code
             body = _json(response.text)
+            if name == "applicant: autosave":
+                LEDGER.timeline[int(sent_at - PLAN["deadline"])].append(
+                    (time.time() - sent_at) * 1000)
             if status == 200 and body.get("version") == base + 1:
                 response.success()
                 self.tab_version[answer_id] = base + 1
@@ -397,6 +402,9 @@ def run(plan: dict) -> dict:
         "server_errors": dict(LEDGER.server_errors),
         "problems": dict(LEDGER.problems),
         "submitted_by_hand": LEDGER.submitted_by_hand,
+        "timeline": {second: [len(times), round(max(times)),
+                              round(sorted(times)[int(0.99 * (len(times) - 1))])]
+                     for second, times in sorted(LEDGER.timeline.items())},
         "users": users,
     }
 
