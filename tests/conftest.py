@@ -288,6 +288,18 @@ def fresh_app(new_database, tmp_path):
     application.extensions["recruit.engine"].dispose()
 
 
+def cli_env(app, tmp_path, **settings: str) -> dict[str, str]:
+    """The environment a `recruit` command in a subprocess needs to work on ``app``'s
+    database with its keys; ``settings`` adds RECRUIT_* values (``INTAKE="worker"``)."""
+    return {**os.environ, "RECRUIT_INSTANCE_PATH": str(tmp_path),
+            "RECRUIT_DATABASE_URL": app.config["DATABASE_URL"],
+            "RECRUIT_SECRET_KEY": app.config["SECRET_KEY"],
+            "RECRUIT_ENCRYPTION_KEYS": app.config["ENCRYPTION_KEYS"][0],
+            "RECRUIT_AUDIT_KEYS": app.config["AUDIT_KEYS"][0],
+            "RECRUIT_MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
+            **{f"RECRUIT_{k}": v for k, v in settings.items()}}
+
+
 def wait_for_port(port: int, timeout: float = 15) -> None:
     """Block until something listens on 127.0.0.1:port."""
     deadline = time.monotonic() + timeout

@@ -4,7 +4,6 @@ deadline is refused in the applicant's language and changes nothing."""
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from recruit.cli import cli
 from recruit.db import get_db
 from recruit.domain import applications, tracks
 from recruit.models import Answer, Candidacy, OutboxMessage, Role, Submission, User
-from tests.conftest import Client
+from tests.conftest import Client, cli_env
 from tests.factories import make_user, wave_with_expired_stages
 
 GRACE = timedelta(seconds=30)
@@ -31,21 +30,12 @@ def _first_answer(db, submission_id: int) -> Answer:
         Answer.submission_id == submission_id)) if a.text == "draft 0")
 
 
-def _cli_env(app, tmp_path) -> dict[str, str]:
-    return {**os.environ, "RECRUIT_INSTANCE_PATH": str(tmp_path),
-            "RECRUIT_DATABASE_URL": app.config["DATABASE_URL"],
-            "RECRUIT_SECRET_KEY": app.config["SECRET_KEY"],
-            "RECRUIT_ENCRYPTION_KEYS": app.config["ENCRYPTION_KEYS"][0],
-            "RECRUIT_AUDIT_KEYS": app.config["AUDIT_KEYS"][0],
-            "RECRUIT_MAIL_OUTBOX_DIR": str(tmp_path / "outbox")}
-
-
 def test_two_deadline_jobs_at_once_hand_in_every_stage_exactly_once(fresh_app, tmp_path):
     ids = wave_with_expired_stages(fresh_app, 40)
     command = [sys.executable, "-c", "from recruit.cli import main; main()",
                "stages", "close-expired", "--batch", "3"]
     # Two hosts' cron firing in the same second.
-    jobs = [subprocess.Popen(command, cwd=ROOT, env=_cli_env(fresh_app, tmp_path),
+    jobs = [subprocess.Popen(command, cwd=ROOT, env=cli_env(fresh_app, tmp_path),
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             for _ in range(2)]
     outputs = [job.communicate(timeout=300) for job in jobs]

@@ -4,7 +4,6 @@ takes the stage in; an applicant erased before the worker came is redacted first
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -27,22 +26,12 @@ from recruit.models import (
     User,
 )
 from recruit.vault import store_identity
-from tests.conftest import Client, app_config
+from tests.conftest import Client, app_config, cli_env
 from tests.factories import make_user, wave_with_expired_stages
 
 
 def _queued(db) -> list[int]:
     return list(db.scalars(intake.queued()))
-
-
-def _cli_env(app, tmp_path) -> dict[str, str]:
-    return {**os.environ, "RECRUIT_INSTANCE_PATH": str(tmp_path),
-            "RECRUIT_DATABASE_URL": app.config["DATABASE_URL"],
-            "RECRUIT_SECRET_KEY": app.config["SECRET_KEY"],
-            "RECRUIT_ENCRYPTION_KEYS": app.config["ENCRYPTION_KEYS"][0],
-            "RECRUIT_AUDIT_KEYS": app.config["AUDIT_KEYS"][0],
-            "RECRUIT_MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
-            "RECRUIT_INTAKE": "worker"}
 
 
 @pytest.fixture
@@ -67,7 +56,8 @@ def test_a_hand_in_only_records_the_stage_and_two_workers_take_each_in_once(work
             Answer.redacted_text.is_not(None))) == 0
     command = [sys.executable, "-c", "from recruit.cli import main; main()",
                "intake", "worker", "--once", "--batch", "2"]
-    workers = [subprocess.Popen(command, cwd=ROOT, env=_cli_env(worker_app, tmp_path),
+    env = cli_env(worker_app, tmp_path, INTAKE="worker")
+    workers = [subprocess.Popen(command, cwd=ROOT, env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                for _ in range(2)]
     outputs = [w.communicate(timeout=300) for w in workers]
