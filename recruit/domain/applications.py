@@ -415,16 +415,22 @@ def take_in_queued(db: Session, *, now: datetime, limit: int | None = None,
     ids = list(db.scalars(due))
     if not ids:
         return []
-    submissions = db.scalars(
-        sa.select(Submission).where(Submission.id.in_(ids))
-        .order_by(Submission.submitted_at, Submission.id)
-        .options(selectinload(Submission.answers).joinedload(Answer.task),
-                 joinedload(Submission.candidacy).joinedload(Candidacy.campaign))
-        .execution_options(populate_existing=True)).unique().all()
+    submissions = _read_locked(db, ids, order=Submission.submitted_at)
     for submission in submissions:
         take_in(db, submission=submission, now=now,
                 prepared=(prepared or {}).get(submission.id))
     return [s.id for s in submissions]
+
+
+def _read_locked(db: Session, ids: list[int], *, order) -> list[Submission]:
+    """Submissions just locked, read afresh (whatever this session had loaded before) with
+    their answers, tasks, candidacy and campaign, in ``order`` then id."""
+    return db.scalars(
+        sa.select(Submission).where(Submission.id.in_(ids))
+        .order_by(order, Submission.id)
+        .options(selectinload(Submission.answers).joinedload(Answer.task),
+                 joinedload(Submission.candidacy).joinedload(Candidacy.campaign))
+        .execution_options(populate_existing=True)).unique().all()
 
 
 def close_expired(db: Session, *, now: datetime, candidacy: Candidacy | None = None,
@@ -450,13 +456,7 @@ def close_expired(db: Session, *, now: datetime, candidacy: Candidacy | None = N
     ids = list(db.scalars(due))
     if not ids:
         return 0
-    # Locked now: read them afresh, whatever this session had loaded before.
-    submissions = db.scalars(
-        sa.select(Submission).where(Submission.id.in_(ids))
-        .order_by(Submission.deadline_at, Submission.id)
-        .options(selectinload(Submission.answers).joinedload(Answer.task),
-                 joinedload(Submission.candidacy).joinedload(Candidacy.campaign))
-        .execution_options(populate_existing=True)).unique().all()
+    submissions = _read_locked(db, ids, order=Submission.deadline_at)
     return sum(submit_stage(db, submission=s, now=now, auto=True) for s in submissions)
 
 

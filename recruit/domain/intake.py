@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from recruit.domain import assignment, integrity, redaction
-from recruit.models import Answer, Submission
+from recruit.models import Answer, Candidacy, Submission
 
 
 def normalise_newlines(text: str) -> str:
@@ -98,8 +98,6 @@ def queued(*, user_id: int | None = None) -> sa.Select:
              .where(Submission.submitted_at.is_not(None), waiting)
              .order_by(Submission.submitted_at, Submission.id))
     if user_id is not None:
-        from recruit.models import Candidacy
-
         query = query.where(Submission.candidacy_id.in_(
             sa.select(Candidacy.id).where(Candidacy.user_id == user_id)))
     return query
