@@ -473,21 +473,27 @@ def _drain(app, world, crons: list[DeadlineCron], mail_workers: list[Process],
     outcome.job_failures = sum(not run.ok for run in runs)
     outcome.submitted_by_job = sum(run.submitted for run in runs)
     outcome.job_seconds = round(sum(run.seconds for run in runs), 1)
-    while time.monotonic() < limit and _intake_left(app):
-        dead = [w.log.name for w in intake_workers if w.proc.poll() is not None]
-        if dead:
-            outcome.error = f"intake worker(s) exited: {', '.join(dead)}"
-            return
-        time.sleep(1)
+    if not _wait_for_workers(lambda: _intake_left(app), intake_workers, "intake",
+                             limit=limit, outcome=outcome):
+        return
     outcome.intake_seconds = round(time.time() - deadline, 1)
     mail_started = time.monotonic()
-    while time.monotonic() < limit and _outbox_left(app):
-        dead = [w.log.name for w in mail_workers if w.proc.poll() is not None]
-        if dead:
-            outcome.error = f"mail worker(s) exited: {', '.join(dead)}"
-            break
-        time.sleep(1)
+    _wait_for_workers(lambda: _outbox_left(app), mail_workers, "mail", limit=limit,
+                      outcome=outcome)
     outcome.mail_seconds = round(time.monotonic() - mail_started, 1)
+
+
+def _wait_for_workers(left, workers: list[Process], what: str, *, limit: float,
+                      outcome: Outcome) -> bool:
+    """Wait (until ``limit``, monotonic) for ``left()`` to reach 0 while ``workers`` work on
+    it; False, with the error recorded, when one of them exited."""
+    while time.monotonic() < limit and left():
+        dead = [w.log.name for w in workers if w.proc.poll() is not None]
+        if dead:
+            outcome.error = f"{what} worker(s) exited: {', '.join(dead)}"
+            return False
+        time.sleep(1)
+    return True
 
 
 def _check(app, world, result: dict, received: Path, outcome: Outcome) -> None:
